@@ -1,0 +1,68 @@
+import type { z } from 'zod';
+import type { IssueReceipt, Window } from '../domain/access-request.js';
+import type { Person } from '../policy/policy-schema.js';
+
+/** What an issuer is told about a grant. */
+export interface GrantContext {
+  /** The grant id (= request id): issuers use it as their idempotency key. */
+  grantId: string;
+  person: { name: string } & Person;
+  resource: string;
+  params: Record<string, unknown>;
+  window: Window;
+  reason: string;
+  approvers: string[];
+}
+
+/** A credential for the requester's eyes only: delivered by DM, never stored, logged or audited. */
+export interface IssuedSecret {
+  label: string;
+  value: string;
+}
+
+export interface IssueResult {
+  receipt: IssueReceipt;
+  secret?: IssuedSecret;
+}
+
+/**
+ * A credential issuer. Both calls are idempotent on `grantId`: issuing twice has the effect of once;
+ * revoking something already gone (or never created) succeeds. Failures throw `IssuerError`.
+ */
+export interface Issuer {
+  readonly type: string;
+  issue(grant: GrantContext): Promise<IssueResult>;
+  revoke(grant: GrantContext, receipt: IssueReceipt | undefined): Promise<void>;
+  /** Whether the access is still in place, where the target can tell. */
+  verify?(grant: GrantContext, receipt: IssueReceipt): Promise<boolean>;
+}
+
+/** An issuer failure; `retryable` says whether trying again can help. */
+export class IssuerError extends Error {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+    options?: { cause?: unknown; retryAfterMs?: number },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'IssuerError';
+    this.retryAfterMs = options?.retryAfterMs;
+  }
+  readonly retryAfterMs: number | undefined;
+}
+
+/** Services an issuer may use beyond its settings. */
+export interface IssuerEnvironment {
+  /** Directory for state that must survive restarts (e.g. signing keys). */
+  dataDir: string;
+  /** Whether a grant is still live, for issuers that answer questions about their own credentials. */
+  grantIsLive(grantId: string): Promise<boolean>;
+}
+
+/** Builds an issuer of one `type` from its validated settings. */
+export interface IssuerFactory<S = unknown, P = unknown> {
+  readonly type: string;
+  readonly settingsSchema: z.ZodType<S>;
+  readonly paramsSchema: z.ZodType<P>;
+  create(name: string, settings: S, env: IssuerEnvironment): Promise<Issuer>;
+}

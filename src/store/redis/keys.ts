@@ -1,0 +1,43 @@
+import type { RequestStatus } from '../../core/domain/access-request.js';
+
+/** Every Redis key jitbot writes, in one place. All share the configured prefix (default `jitbot:`). */
+export class RedisKeys {
+  constructor(private readonly prefix: string) {}
+
+  idCounter(): string {
+    return `${this.prefix}seq:request`;
+  }
+  request(id: string): string {
+    return `${this.prefix}req:${id}`;
+  }
+  requestAudit(id: string): string {
+    return `${this.prefix}req:${id}:audit`;
+  }
+  messageRefs(id: string): string {
+    return `${this.prefix}req:${id}:messages`;
+  }
+  byRequester(person: string): string {
+    return `${this.prefix}idx:requester:${person}`;
+  }
+  byStatus(status: RequestStatus): string {
+    return `${this.prefix}idx:status:${status}`;
+  }
+  waitingOn(person: string): string {
+    return `${this.prefix}idx:waiting:${person}`;
+  }
+  holdingAccessByEnd(): string {
+    return `${this.prefix}idx:holding-access`;
+  }
+  auditStream(): string {
+    return `${this.prefix}audit`;
+  }
+  auditHead(): string {
+    return `${this.prefix}audit:head`;
+  }
+  once(key: string): string {
+    return `${this.prefix}once:${key}`;
+  }
+  values(namespace: string): string {
+    return `${this.prefix}kv:${namespace}`;
+  }
+}

@@ -1,0 +1,289 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { Redis } from 'ioredis';
+import {
+  AccessRequestSchema,
+  HOLDS_ACCESS,
+  type AccessRequest,
+  type RequestId,
+  type RequestStatus,
+} from '../../core/domain/access-request.js';
+import { AuditEventSchema, GENESIS_HASH, canonicalJson, type AuditDraft, type AuditEvent } from '../../core/domain/audit-event.js';
+import { JitError } from '../../core/domain/errors.js';
+import type { AuditVerification, MessageRef, RequestStore } from '../../core/ports/request-store.js';
+import { RedisKeys } from './keys.js';
+
+const COMMIT_SCRIPT = readFileSync(new URL('./lua/commit.lua', import.meta.url), 'utf8');
+
+type IndexOp = ['ZADD', string, string] | ['ZREM' | 'SADD' | 'SREM', string, string];
+
+/** The client with the commit script defined on it (ioredis' defineCommand). */
+type CommitCapable = Redis & { jitCommit(...args: (string | number)[]): Promise<[number, string]> };
+
+/**
+ * The request store on Redis. A request is a hash {v, json}; every write goes through one Lua script
+ * that checks the version, writes the record and its indexes, and appends the audit event to the
+ * hash chain, atomically.
+ */
+export class RedisRequestStore implements RequestStore {
+  private readonly keys: RedisKeys;
+
+  private readonly redis: CommitCapable;
+
+  constructor(redis: Redis, prefix: string) {
+    this.keys = new RedisKeys(prefix);
+    if (typeof (redis as unknown as Partial<CommitCapable>).jitCommit !== 'function') {
+      redis.defineCommand('jitCommit', { lua: COMMIT_SCRIPT });
+    }
+    this.redis = redis as CommitCapable;
+  }
+
+  async nextId(): Promise<RequestId> {
+    return `JIT-${await this.redis.incr(this.keys.idCounter())}`;
+  }
+
+  async get(id: RequestId): Promise<AccessRequest | undefined> {
+    const json = await this.redis.hget(this.keys.request(id), 'json');
+    return json === null ? undefined : parseRecord(json);
+  }
+
+  async getMany(ids: readonly RequestId[]): Promise<AccessRequest[]> {
+    if (ids.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.hget(this.keys.request(id), 'json');
+    const results = (await pipeline.exec()) ?? [];
+    return results.flatMap(([error, json]) => (error || typeof json !== 'string' ? [] : [parseRecord(json)]));
+  }
+
+  async create(request: AccessRequest, audit: AuditDraft): Promise<AccessRequest> {
+    const stored = { ...request, version: 1 } as AccessRequest;
+    await this.commit(stored, '0', indexDiff(this.keys, undefined, stored), audit);
+    return stored;
+  }
+
+  async update(before: AccessRequest, after: AccessRequest, audit: AuditDraft): Promise<AccessRequest> {
+    const stored = { ...after, version: before.version + 1 } as AccessRequest;
+    await this.commit(stored, String(before.version), indexDiff(this.keys, before, stored), audit);
+    return stored;
+  }
+
+  async appendAudit(audit: AuditDraft): Promise<AuditEvent> {
+    return this.commit(undefined, '', [], audit);
+  }
+
+  private async commit(
+    record: AccessRequest | undefined,
+    expectedVersion: string,
+    ops: IndexOp[],
+    audit: AuditDraft,
+  ): Promise<AuditEvent> {
+    const at = audit.at ?? new Date().toISOString();
+    const rest = { actor: audit.actor, at, data: audit.data, requestId: audit.requestId, type: audit.type };
+    // Canonical JSON sorts keys: actor, at, data, requestId, seq, type. The script fills in seq.
+    const full = canonicalJson({ ...rest, seq: 0 });
+    const marker = ',"seq":0,';
+    const cut = full.indexOf(marker);
+    const before = full.slice(0, cut + ',"seq":'.length);
+    const after = full.slice(cut + ',"seq":0'.length);
+    const recordKey = record ? this.keys.request(record.id) : '';
+    const reqAuditKey = audit.requestId ? this.keys.requestAudit(audit.requestId) : '';
+    try {
+      const [seq, hash] = await this.redis.jitCommit(
+        4,
+        recordKey,
+        this.keys.auditStream(),
+        this.keys.auditHead(),
+        reqAuditKey,
+        expectedVersion,
+        record ? JSON.stringify(record) : '',
+        record ? String(record.version) : '',
+        before,
+        after,
+        ops.length,
+        ...ops.flat(),
+      );
+      return { ...rest, seq: Number(seq), prev: '', hash };
+    } catch (error) {
+      const message = (error as Error).message ?? '';
+      if (message.includes('CONFLICT')) {
+        throw new JitError('REQUEST.CONFLICT', 'Someone else changed this request at the same moment; please try again.', {
+          cause: error,
+        });
+      }
+      throw new JitError('STORE.UNAVAILABLE', 'The jitbot store is unavailable right now; nothing was changed. Try again shortly.', {
+        cause: error,
+      });
+    }
+  }
+
+  async listByRequester(person: string, limit: number): Promise<AccessRequest[]> {
+    const ids = await this.redis.zrevrange(this.keys.byRequester(person), 0, limit - 1);
+    return this.getMany(ids);
+  }
+
+  async listWaitingOn(person: string): Promise<AccessRequest[]> {
+    const ids = await this.redis.smembers(this.keys.waitingOn(person));
+    return (await this.getMany(ids.sort(byIdNumber))).filter((r) => waitingOn(r).includes(person));
+  }
+
+  async listByStatus(status: RequestStatus, limit: number): Promise<AccessRequest[]> {
+    const ids = await this.redis.zrevrange(this.keys.byStatus(status), 0, limit - 1);
+    return this.getMany(ids);
+  }
+
+  async listHoldingAccessEndingBy(ms: number, limit: number): Promise<RequestId[]> {
+    return this.redis.zrangebyscore(this.keys.holdingAccessByEnd(), '-inf', ms, 'LIMIT', 0, limit);
+  }
+
+  async countHoldingAccess(): Promise<number> {
+    return this.redis.zcard(this.keys.holdingAccessByEnd());
+  }
+
+  async auditOf(id: RequestId): Promise<AuditEvent[]> {
+    const seqs = await this.redis.lrange(this.keys.requestAudit(id), 0, -1);
+    if (seqs.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const seq of seqs) pipeline.xrange(this.keys.auditStream(), `${seq}-1`, `${seq}-1`);
+    const results = (await pipeline.exec()) ?? [];
+    return results.flatMap(([, entries]) => (entries as [string, string[]][]).map(([, fields]) => eventFromFields(fields)));
+  }
+
+  async *exportAudit(sinceMs?: number): AsyncIterable<AuditEvent> {
+    let start = '-';
+    for (;;) {
+      const batch = (await this.redis.xrange(this.keys.auditStream(), start, '+', 'COUNT', 500)) as [string, string[]][];
+      for (const [, fields] of batch) {
+        const event = eventFromFields(fields);
+        if (sinceMs === undefined || Date.parse(event.at) >= sinceMs) yield event;
+      }
+      if (batch.length < 500) return;
+      start = `(${batch[batch.length - 1]![0]}`;
+    }
+  }
+
+  async verifyAudit(): Promise<AuditVerification> {
+    let expectedPrev = GENESIS_HASH;
+    let expectedSeq = 1;
+    let count = 0;
+    let start = '-';
+    for (;;) {
+      const batch = (await this.redis.xrange(this.keys.auditStream(), start, '+', 'COUNT', 1000)) as [string, string[]][];
+      for (const [id, fields] of batch) {
+        const f = fieldMap(fields);
+        const streamSeq = Number(id.split('-')[0]);
+        let body: { seq?: unknown };
+        try {
+          body = JSON.parse(f.body ?? '') as { seq?: unknown };
+        } catch {
+          return { ok: false, events: count, brokenAt: streamSeq, problem: `event ${streamSeq} is not valid JSON` };
+        }
+        if (streamSeq !== expectedSeq) {
+          return {
+            ok: false,
+            events: count,
+            brokenAt: expectedSeq,
+            problem: `event ${expectedSeq} is missing (the next stored event is ${streamSeq})`,
+          };
+        }
+        if (body.seq !== streamSeq) {
+          return { ok: false, events: count, brokenAt: streamSeq, problem: `event ${streamSeq} claims seq ${String(body.seq)}` };
+        }
+        if (f.prev !== expectedPrev) {
+          return { ok: false, events: count, brokenAt: streamSeq, problem: `event ${streamSeq} does not link to event ${streamSeq - 1}` };
+        }
+        const hash = sha256(expectedPrev + f.body);
+        if (hash !== f.hash) {
+          return { ok: false, events: count, brokenAt: streamSeq, problem: `event ${streamSeq} was altered (its hash does not match its content)` };
+        }
+        expectedPrev = hash;
+        expectedSeq += 1;
+        count += 1;
+      }
+      if (batch.length < 1000) break;
+      start = `(${batch[batch.length - 1]![0]}`;
+    }
+    const head = await this.redis.hgetall(this.keys.auditHead());
+    if (head.seq !== undefined && Number(head.seq) !== count) {
+      return {
+        ok: false,
+        events: count,
+        brokenAt: count + 1,
+        problem: `the trail ends at event ${count} but ${head.seq} were written (events were removed from the end)`,
+      };
+    }
+    return { ok: true, events: count, lastHash: expectedPrev };
+  }
+
+  async saveMessageRef(id: RequestId, ref: MessageRef): Promise<void> {
+    await this.redis.hset(this.keys.messageRefs(id), `${ref.platform}:${ref.channel}`, JSON.stringify(ref));
+  }
+
+  async messageRefs(id: RequestId): Promise<MessageRef[]> {
+    const all = await this.redis.hvals(this.keys.messageRefs(id));
+    return all.map((json) => JSON.parse(json) as MessageRef);
+  }
+
+  async claimOnce(key: string, ttlMs: number): Promise<boolean> {
+    const result = await this.redis.set(this.keys.once(key), '1', 'PX', ttlMs, 'NX');
+    return result === 'OK';
+  }
+
+  async putValue(namespace: string, key: string, value: string): Promise<void> {
+    await this.redis.hset(this.keys.values(namespace), key, value);
+  }
+
+  async getValue(namespace: string, key: string): Promise<string | undefined> {
+    return (await this.redis.hget(this.keys.values(namespace), key)) ?? undefined;
+  }
+
+  async ping(): Promise<void> {
+    await this.redis.ping();
+  }
+}
+
+/** The people a request is waiting on: its approvers minus those who already approved. */
+export function waitingOn(request: AccessRequest): string[] {
+  if (request.status === 'pending') return request.waitingOn ?? [];
+  if (request.status === 'active' && request.pendingExtension) return request.waitingOn ?? [];
+  return [];
+}
+
+function indexDiff(keys: RedisKeys, before: AccessRequest | undefined, after: AccessRequest): IndexOp[] {
+  const ops: IndexOp[] = [];
+  if (!before) ops.push(['ZADD', keys.byRequester(after.requester), `${after.createdAt}|${after.id}`]);
+  if (!before || before.status !== after.status) {
+    if (before) ops.push(['ZREM', keys.byStatus(before.status), after.id]);
+    ops.push(['ZADD', keys.byStatus(after.status), `${after.createdAt}|${after.id}`]);
+  }
+  const oldWaiting = new Set(before ? waitingOn(before) : []);
+  const newWaiting = new Set(waitingOn(after));
+  for (const person of oldWaiting) if (!newWaiting.has(person)) ops.push(['SREM', keys.waitingOn(person), after.id]);
+  for (const person of newWaiting) if (!oldWaiting.has(person)) ops.push(['SADD', keys.waitingOn(person), after.id]);
+  const holds = HOLDS_ACCESS.has(after.status) && 'window' in after;
+  if (holds) ops.push(['ZADD', keys.holdingAccessByEnd(), `${after.window.end}|${after.id}`]);
+  else if (before && HOLDS_ACCESS.has(before.status)) ops.push(['ZREM', keys.holdingAccessByEnd(), after.id]);
+  return ops;
+}
+
+function parseRecord(json: string): AccessRequest {
+  return AccessRequestSchema.parse(JSON.parse(json));
+}
+
+function fieldMap(fields: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i + 1 < fields.length; i += 2) out[fields[i]!] = fields[i + 1]!;
+  return out;
+}
+
+function eventFromFields(fields: string[]): AuditEvent {
+  const f = fieldMap(fields);
+  return AuditEventSchema.parse({ ...JSON.parse(f.body ?? '{}'), prev: f.prev, hash: f.hash });
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+function byIdNumber(a: string, b: string): number {
+  return Number(a.slice(4)) - Number(b.slice(4));
+}
