@@ -19,7 +19,7 @@ export type LifecycleEvent =
   | { type: 'revoke_attempt_failed'; at: number; error: string; markFailed: boolean }
   | { type: 'revoke_succeeded'; at: number }
   | { type: 'resolve'; at: number; by: Actor }
-  | { type: 'request_extension'; at: number; durationMs: number; reason: string }
+  | { type: 'request_extension'; at: number; durationMs: number; reason: string; autoApproved: boolean }
   | { type: 'approve_extension'; person: string; via: string; at: number }
   | { type: 'deny_extension'; person: string; at: number };
 
@@ -132,6 +132,13 @@ export function applyEvent(request: AccessRequest, event: LifecycleEvent): Acces
       const r = expect(request, event, ['active']);
       if (r.pendingExtension) {
         throw new JitError('REQUEST.INVALID_TRANSITION', `${r.id} already has an extension waiting for approval.`);
+      }
+      if (event.autoApproved) {
+        return {
+          ...r,
+          window: { start: r.window.start, end: r.window.end + event.durationMs },
+          extensions: [...r.extensions, { durationMs: event.durationMs, at: event.at, approvedBy: [] }],
+        };
       }
       return {
         ...r,

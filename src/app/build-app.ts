@@ -1,0 +1,151 @@
+import type { Policy } from '../core/policy/policy-schema.js';
+import type { Clock } from '../core/ports/clock.js';
+import { systemClock } from '../core/ports/clock.js';
+import type { Issuer, IssuerFactory } from '../core/ports/issuer.js';
+import type { Logger } from '../core/ports/logger.js';
+import type { Notifier } from '../core/ports/notifier.js';
+import { DEFAULT_ENGINE_SETTINGS, type CoreDeps, type EngineSettings } from '../core/services/core-context.js';
+import { createCore, type JitCore } from '../core/services/create-core.js';
+import { HttpServer } from '../http/http-server.js';
+import { mountOperationalRoutes } from '../http/operational-routes.js';
+import { BullScheduler } from '../jobs/bullmq-scheduler.js';
+import type { RetrySettings } from '../jobs/queues.js';
+import { startWorkers, type RunningWorkers } from '../jobs/workers.js';
+import { RedisRequestStore } from '../store/redis/redis-request-store.js';
+import { createMetrics } from './metrics.js';
+import { openRedis, type RedisHandle } from './redis-connection.js';
+import { createSecretBox } from './secret-box.js';
+
+export interface AppOptions {
+  policy: Policy;
+  issuerFactories: Map<string, IssuerFactory>;
+  log: Logger;
+  /** Unset: the embedded redis-server. */
+  redisUrl?: string;
+  dataDir: string;
+  /** Key prefix for everything jitbot stores (tests use a unique one each). */
+  prefix?: string;
+  web?: { host: string; port: number } | undefined;
+  worker?: boolean;
+  clock?: Clock;
+  engine?: Partial<EngineSettings>;
+  retry?: RetrySettings;
+  workerTimings?: { lockDurationMs?: number; stalledIntervalMs?: number; reconcileEveryMs?: number; revokeConcurrency?: number };
+  secretKeyHex?: string;
+  /** Issuers to use instead of building them from the policy (tests inject fakes by issuer name). */
+  issuerOverrides?: Map<string, Issuer>;
+}
+
+export interface JitbotApp {
+  core: JitCore;
+  redis: RedisHandle;
+  scheduler: BullScheduler;
+  http?: HttpServer;
+  /** The port the HTTP server listens on, once started. */
+  port?: number;
+  workers?: RunningWorkers;
+  issuers: Map<string, Issuer>;
+  /** Adds a chat platform; adapters call this once they are built. */
+  addNotifier(notifier: Notifier): void;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** The composition root: the only place that knows the concrete classes and wires them together. */
+export async function buildApp(options: AppOptions): Promise<JitbotApp> {
+  const prefix = options.prefix ?? 'jitbot:';
+  const clock = options.clock ?? systemClock;
+  const redis = await openRedis({ ...(options.redisUrl ? { url: options.redisUrl } : {}), dataDir: options.dataDir, log: options.log });
+  const store = new RedisRequestStore(redis.commands, prefix);
+  const scheduler = new BullScheduler({ connection: redis.jobs, prefix: `${prefix}bull`, clock });
+  const metrics = createMetrics(store);
+  const notifiers: Notifier[] = [];
+
+  const issuers = new Map<string, Issuer>();
+  for (const [name, entry] of Object.entries(options.policy.issuers)) {
+    const override = options.issuerOverrides?.get(name);
+    if (override) {
+      issuers.set(name, override);
+      continue;
+    }
+    const factory = options.issuerFactories.get(entry.type);
+    if (!factory) throw new Error(`issuers.${name}: unknown issuer type "${entry.type}"`);
+    const { type: _type, ...settings } = entry;
+    const parsed = factory.settingsSchema.parse(settings);
+    issuers.set(
+      name,
+      await factory.create(name, parsed, {
+        dataDir: options.dataDir,
+        grantIsLive: async (grantId) => {
+          const request = await store.get(grantId);
+          return request?.status === 'active' && request.window.end > clock.now();
+        },
+      }),
+    );
+  }
+
+  const deps: CoreDeps = {
+    store,
+    scheduler,
+    clock,
+    policy: () => options.policy,
+    issuer: (name) => issuers.get(name),
+    notifiers,
+    secretBox: createSecretBox({ ...(options.secretKeyHex ? { keyHex: options.secretKeyHex } : {}), dataDir: options.dataDir }),
+    log: options.log,
+    engine: { ...DEFAULT_ENGINE_SETTINGS, ...options.engine },
+    observer: metrics.observer,
+  };
+  const core = createCore(deps);
+
+  let workers: RunningWorkers | undefined;
+  const http = options.web ? new HttpServer({ host: options.web.host, port: options.web.port, log: options.log }) : undefined;
+  if (http) {
+    mountOperationalRoutes(http, {
+      registry: metrics.registry,
+      ready: async () => {
+        await store.ping();
+        return { redis: true, policy: true, workers: options.worker ? workers?.isRunning() === true : true };
+      },
+      issuers,
+    });
+  }
+
+  const app: JitbotApp = {
+    core,
+    redis,
+    scheduler,
+    ...(http ? { http } : {}),
+    issuers,
+    addNotifier(notifier) {
+      notifiers.push(notifier);
+    },
+    async start() {
+      if (options.worker) {
+        workers = startWorkers({
+          connection: redis.jobs,
+          prefix: `${prefix}bull`,
+          core,
+          scheduler,
+          clock,
+          log: options.log,
+          ...(options.retry ? { retry: options.retry } : {}),
+          ...options.workerTimings,
+          onJobResult: metrics.onJobResult,
+        });
+        app.workers = workers;
+        await workers.ready();
+        const report = await core.jobs.reconcile();
+        options.log.info({ ...report }, 'worker started; reconciliation done');
+      }
+      if (http) app.port = await http.listen();
+    },
+    async stop() {
+      await http?.close();
+      await workers?.close();
+      await scheduler.close();
+      await redis.close();
+    },
+  };
+  return app;
+}

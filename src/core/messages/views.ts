@@ -1,0 +1,241 @@
+import type { AccessRequest } from '../domain/access-request.js';
+import { describeActor } from '../domain/access-request.js';
+import { formatDuration } from '../domain/duration.js';
+import { remaining } from '../domain/lifecycle.js';
+import type { IssuedSecret } from '../ports/issuer.js';
+import type { DirectMessageKind } from '../ports/scheduler.js';
+
+/** A button, and the typed command that does the same (the console shows the command). */
+export interface ActionView {
+  id: 'approve' | 'deny' | 'cancel' | 'release' | 'extend';
+  label: string;
+  requestId: string;
+  style?: 'primary' | 'danger';
+  command: string;
+}
+
+export type Tone = 'waiting' | 'good' | 'bad' | 'alarm' | 'neutral';
+
+/** A platform-neutral approval card. Adapters render it (Block Kit, Adaptive Card, text). */
+export interface CardView {
+  requestId: string;
+  version: number;
+  title: string;
+  tone: Tone;
+  /** The requester's policy name; adapters mention them by their own platform id. */
+  requester: string;
+  resource: string;
+  resourceDescription: string;
+  duration: string;
+  /** User text, raw: every adapter escapes it for its own markup. */
+  reason: string;
+  approvals: string;
+  status: string;
+  /** Only the live actions of the request's current state (none once decided). */
+  actions: ActionView[];
+  /** Who may act on the buttons (for per-viewer rendering, e.g. Teams refresh userIds). */
+  eligibleApprovers: string[];
+}
+
+export interface DirectMessage {
+  kind: DirectMessageKind;
+  requestId: string;
+  title: string;
+  lines: string[];
+  actions: ActionView[];
+  /** Shown only in this DM, never elsewhere. */
+  secret?: IssuedSecret;
+}
+
+export interface ChannelNotice {
+  requestId: string;
+  tone: Tone;
+  title: string;
+  lines: string[];
+}
+
+const when = (ms: number): string => new Date(ms).toISOString().replace('.000Z', 'Z').replace('T', ' ');
+
+export function approveAction(id: string): ActionView {
+  return { id: 'approve', label: 'Approve', requestId: id, style: 'primary', command: `/jit approve ${id}` };
+}
+export function denyAction(id: string): ActionView {
+  return { id: 'deny', label: 'Deny', requestId: id, style: 'danger', command: `/jit deny ${id} <reason>` };
+}
+export function releaseAction(id: string): ActionView {
+  return { id: 'release', label: 'Release now', requestId: id, style: 'danger', command: `/jit release ${id}` };
+}
+export function extendAction(id: string): ActionView {
+  return { id: 'extend', label: 'Extend', requestId: id, style: 'primary', command: `/jit extend ${id} <duration> <reason>` };
+}
+export function cancelAction(id: string): ActionView {
+  return { id: 'cancel', label: 'Cancel', requestId: id, command: `/jit cancel ${id}` };
+}
+
+/** The card for a request in its current state. */
+export function buildCard(request: AccessRequest, resourceDescription: string, eligibleApprovers: string[]): CardView {
+  const approvedBy = request.approvals.map((a) => a.person);
+  const base = {
+    requestId: request.id,
+    version: request.version,
+    requester: request.requester,
+    resource: request.resource,
+    resourceDescription,
+    duration: formatDuration(request.durationMs),
+    reason: request.reason,
+    approvals:
+      request.autoApprovedBy !== undefined
+        ? 'auto-approved by policy'
+        : `${request.approvals.length} of ${request.approvalsRequired}${approvedBy.length ? ` (${approvedBy.join(', ')})` : ''}`,
+    eligibleApprovers,
+  };
+  switch (request.status) {
+    case 'pending':
+      return {
+        ...base,
+        title: `${request.id}: ${request.requester} requests ${request.resource}`,
+        tone: 'waiting',
+        status: `Waiting for ${remaining(request)} more approval${remaining(request) === 1 ? '' : 's'}; closes at ${when(request.timeoutAt)} if undecided.`,
+        actions: [approveAction(request.id), denyAction(request.id)],
+      };
+    case 'approved':
+    case 'issuing':
+      return { ...base, title: `${request.id}: approved`, tone: 'good', status: `Approved by ${approvers(request)}; issuing access…`, actions: [] };
+    case 'active': {
+      const ext = request.pendingExtension;
+      return {
+        ...base,
+        title: `${request.id}: active`,
+        tone: 'good',
+        status: `Approved by ${approvers(request)}. Active until ${when(request.window.end)}.${
+          ext ? ` Extension of ${formatDuration(ext.durationMs)} requested: "${ext.reason}" (${ext.approvals.length} of ${request.approvalsRequired}).` : ''
+        }`,
+        reason: request.reason,
+        actions: ext ? [approveAction(request.id), denyAction(request.id)] : [],
+      };
+    }
+    case 'revoking':
+      return { ...base, title: `${request.id}: ending`, tone: 'neutral', status: `Ending (${endPhrase(request)}); revoking access…`, actions: [] };
+    case 'revoke_failed':
+      return {
+        ...base,
+        title: `${request.id}: REVOCATION FAILING`,
+        tone: 'alarm',
+        status: `Access should have ended (${endPhrase(request)}) but revoking it has failed ${request.revokeAttempts} times (last error: ${request.lastRevokeError ?? 'unknown'}). jitbot keeps retrying; an admin can check and run /jit revoke ${request.id}.`,
+        actions: [],
+      };
+    case 'expired':
+      return { ...base, title: `${request.id}: ended`, tone: 'neutral', status: `Ended: expired at ${when(request.endedAt)}.`, actions: [] };
+    case 'released':
+      return { ...base, title: `${request.id}: ended`, tone: 'neutral', status: `Ended: released by ${request.requester} at ${when(request.endedAt)}.`, actions: [] };
+    case 'revoked':
+      return {
+        ...base,
+        title: `${request.id}: ended`,
+        tone: 'neutral',
+        status: `Ended: revoked by ${describeActor(request.resolvedBy ?? request.endedBy)} at ${when(request.endedAt)}.`,
+        actions: [],
+      };
+    case 'denied':
+      return { ...base, title: `${request.id}: denied`, tone: 'bad', status: `Denied by ${request.deniedBy}: ${request.denyReason}`, actions: [] };
+    case 'cancelled':
+      return { ...base, title: `${request.id}: cancelled`, tone: 'neutral', status: `Cancelled by ${request.requester}.`, actions: [] };
+    case 'timed_out':
+      return { ...base, title: `${request.id}: timed out`, tone: 'neutral', status: 'Closed: nobody decided in time.', actions: [] };
+    case 'failed':
+      return { ...base, title: `${request.id}: failed`, tone: 'alarm', status: `Approved, but issuing failed: ${request.error}`, actions: [] };
+  }
+}
+
+/** A DM of the given kind about a request in its current state. */
+export function buildDirectMessage(kind: DirectMessageKind, request: AccessRequest, secret?: IssuedSecret): DirectMessage {
+  const id = request.id;
+  const about = `${request.resource} for ${formatDuration(request.durationMs)}`;
+  const msg = (title: string, lines: string[], actions: DirectMessage['actions'] = []): DirectMessage => ({
+    kind,
+    requestId: id,
+    title,
+    lines,
+    actions,
+    ...(secret ? { secret } : {}),
+  });
+  switch (kind) {
+    case 'received':
+      return request.status === 'pending'
+        ? msg(`${id} received`, [`Your request for ${about} is waiting for ${remaining(request)} approval(s).`], [cancelAction(id)])
+        : msg(`${id} received`, [`Your request for ${about} was approved by policy; issuing access now.`]);
+    case 'active': {
+      const lines = [`Your access to ${request.resource} is active.`];
+      if ('window' in request) lines.push(`It ends at ${when(request.window.end)}.`);
+      if ('receipt' in request) {
+        lines.push(request.receipt.summary);
+        for (const [k, v] of Object.entries(request.receipt.details)) lines.push(`${k}: ${v}`);
+      }
+      if (secret) lines.push('The secret below is shown only here, once. jitbot does not keep it.');
+      return msg(`${id} approved and active`, lines, [releaseAction(id)]);
+    }
+    case 'denied':
+      return msg(`${id} denied`, [
+        `Your request for ${about} was denied${request.status === 'denied' ? ` by ${request.deniedBy}: ${request.denyReason}` : '.'}`,
+      ]);
+    case 'expiring':
+      return msg(
+        `${id} expires soon`,
+        [`Your access to ${request.resource} ends at ${'window' in request ? when(request.window.end) : 'soon'}.`, 'Extend it, or release it now if you are done.'],
+        [extendAction(id), releaseAction(id)],
+      );
+    case 'ended':
+      return msg(`${id} ended`, [`Your access to ${request.resource} has ended (${'endReason' in request ? endPhrase(request) : 'ended'}).`]);
+    case 'failed':
+      return msg(`${id} failed`, [
+        `Your request for ${about} was approved, but the access could not be issued: ${request.status === 'failed' ? request.error : 'unknown error'}.`,
+        'Anything partly created is being removed. Try again, or ask an admin.',
+      ]);
+    case 'timed_out':
+      return msg(`${id} timed out`, [`Nobody decided on your request for ${about} in time. You can ask again.`]);
+    case 'reannounce':
+      return msg(
+        `${id} still waits for you`,
+        [`${request.requester} asked for ${about}: "${request.reason}".`],
+        [approveAction(id), denyAction(id)],
+      );
+    case 'revoke_failed':
+      return msg(`${id}: revocation failing`, [
+        `Access of ${request.requester} to ${request.resource} should have ended but revoking it keeps failing` +
+          ('lastRevokeError' in request && request.lastRevokeError ? ` (${request.lastRevokeError})` : '') +
+          '.',
+        `jitbot keeps retrying. Check the target system; an admin can close it with /jit revoke ${id} once it is removed by hand.`,
+      ]);
+    case 'extension_approved':
+      return msg(`${id} extended`, [
+        `Your access to ${request.resource} now ends at ${'window' in request ? when(request.window.end) : 'later'}.`,
+      ]);
+    case 'extension_denied':
+      return msg(`${id} extension denied`, [`Your extension of ${request.resource} was not approved; the access ends as planned.`]);
+  }
+}
+
+export function revokeFailedNotice(request: AccessRequest): ChannelNotice {
+  return {
+    requestId: request.id,
+    tone: 'alarm',
+    title: `Revocation of ${request.id} is failing`,
+    lines: buildDirectMessage('revoke_failed', request).lines,
+  };
+}
+
+function approvers(request: AccessRequest): string {
+  if (request.autoApprovedBy !== undefined) return 'policy (auto-approval)';
+  return request.approvals.map((a) => a.person).join(', ');
+}
+
+function endPhrase(request: Extract<AccessRequest, { endReason: unknown }>): string {
+  switch (request.endReason) {
+    case 'expired':
+      return 'the window ended';
+    case 'released':
+      return `released by ${request.requester}`;
+    case 'revoked':
+      return `revoked by ${describeActor(request.endedBy)}`;
+  }
+}

@@ -1,0 +1,39 @@
+import type { Person } from '../policy/policy-schema.js';
+import type { CardView, DirectMessage, ChannelNotice } from '../messages/views.js';
+import type { MessageRef } from './request-store.js';
+
+/** A person as a notifier sees them: the policy name and every identity the policy knows. */
+export type PersonIdentity = { name: string } & Person;
+
+/**
+ * The outbound chat port: one implementation per platform (Slack, Teams, console). Designed for Teams,
+ * the harder platform: cards are posted once and updated by reference; a DM may fail because the bot
+ * cannot reach the person yet, which must be reported, not swallowed.
+ */
+export interface Notifier {
+  readonly platform: string;
+  /** Whether this platform has an identity for the person (a DM can be attempted). */
+  knows(person: PersonIdentity): boolean;
+  /** Sends a direct message. Throws `NotifyError` (retryable or not) when it cannot be delivered. */
+  sendDirect(person: PersonIdentity, message: DirectMessage): Promise<void>;
+  /** Posts an approval card in a channel and returns its handle for later updates. */
+  postCard(channel: string, card: CardView): Promise<MessageRef>;
+  /** Re-renders a card in place. Idempotent. */
+  updateCard(ref: MessageRef, card: CardView): Promise<void>;
+  /** Posts a one-off notice (e.g. a revocation failing) into a channel. */
+  postNotice(channel: string, notice: ChannelNotice): Promise<void>;
+}
+
+/** A failed delivery. `retryable: false` means retrying cannot help (e.g. the person never installed the app). */
+export class NotifyError extends Error {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+    options?: { cause?: unknown; retryAfterMs?: number },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'NotifyError';
+    this.retryAfterMs = options?.retryAfterMs;
+  }
+  readonly retryAfterMs: number | undefined;
+}

@@ -1,0 +1,89 @@
+import type { AccessRequest, Actor, RequestId } from '../domain/access-request.js';
+import type { AuditDraft } from '../domain/audit-event.js';
+import { JitError, isJitError } from '../domain/errors.js';
+import type { Policy, Resource } from '../policy/policy-schema.js';
+import type { Clock } from '../ports/clock.js';
+import type { Issuer } from '../ports/issuer.js';
+import type { Logger } from '../ports/logger.js';
+import type { Notifier, PersonIdentity } from '../ports/notifier.js';
+import type { Observer } from '../ports/observer.js';
+import type { RequestStore } from '../ports/request-store.js';
+import type { Scheduler } from '../ports/scheduler.js';
+import type { SecretBox } from '../ports/secret-box.js';
+
+/** Tunables of the grant engine; defaults suit production, tests shorten them. */
+export interface EngineSettings {
+  /** Failed revoke attempts before a grant is marked `revoke_failed` and approvers are alerted. */
+  revokeFailedAfterAttempts: number;
+  /** Issue attempts before a request is marked `failed`. */
+  issueMaxAttempts: number;
+  /** A revoke job that fires this much before the (moved) end re-delays itself instead of revoking. */
+  earlyToleranceMs: number;
+}
+
+export const DEFAULT_ENGINE_SETTINGS: EngineSettings = {
+  revokeFailedAfterAttempts: 5,
+  issueMaxAttempts: 6,
+  earlyToleranceMs: 1000,
+};
+
+/** What the use cases need from the outside world: ports only, wired by app/. */
+export interface CoreDeps {
+  store: RequestStore;
+  scheduler: Scheduler;
+  clock: Clock;
+  /** The current policy (reloads swap it). */
+  policy: () => Policy;
+  /** The issuer named under `issuers:`, built at start. */
+  issuer: (name: string) => Issuer | undefined;
+  notifiers: readonly Notifier[];
+  secretBox: SecretBox;
+  log: Logger;
+  engine: EngineSettings;
+  observer?: Observer;
+}
+
+export function personIdentity(policy: Policy, name: string): PersonIdentity {
+  return { name, ...(policy.people[name] ?? {}) };
+}
+
+export async function loadRequest(deps: CoreDeps, id: RequestId): Promise<AccessRequest> {
+  const request = await deps.store.get(id);
+  if (!request) throw new JitError('REQUEST.NOT_FOUND', `There is no request ${id}. /jit list shows yours.`);
+  return request;
+}
+
+export function resourceOf(deps: CoreDeps, request: AccessRequest): Resource | undefined {
+  return deps.policy().resources[request.resource];
+}
+
+export interface Change {
+  after: AccessRequest;
+  audit: Omit<AuditDraft, 'requestId'>;
+}
+
+/**
+ * Read, decide, write with a version check, and on a lost race read again and decide again: the
+ * decision is always made on the state that is actually stored. `decide` may throw to refuse.
+ */
+export async function mutate(
+  deps: CoreDeps,
+  id: RequestId,
+  decide: (current: AccessRequest) => Change,
+): Promise<{ before: AccessRequest; after: AccessRequest }> {
+  for (let attempt = 0; ; attempt++) {
+    const before = await loadRequest(deps, id);
+    const change = decide(before);
+    try {
+      const after = await deps.store.update(before, change.after, { ...change.audit, requestId: id });
+      return { before, after };
+    } catch (error) {
+      if (!isJitError(error, 'REQUEST.CONFLICT') || attempt >= 50) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(50, 2 ** attempt)));
+    }
+  }
+}
+
+export function actorPerson(actor: Actor): string | undefined {
+  return actor.kind === 'person' ? actor.person : undefined;
+}

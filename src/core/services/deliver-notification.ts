@@ -1,0 +1,99 @@
+import type { AccessRequest } from '../domain/access-request.js';
+import { buildCard, buildDirectMessage, revokeFailedNotice, type ChannelNotice } from '../messages/views.js';
+import { eligibleApprovers, membersOf } from '../policy/evaluate-policy.js';
+import type { IssuedSecret } from '../ports/issuer.js';
+import type { Notifier } from '../ports/notifier.js';
+import { NotifyError } from '../ports/notifier.js';
+import type { Notification } from '../ports/scheduler.js';
+import { personIdentity, resourceOf, type CoreDeps } from './core-context.js';
+
+/** The channel a platform posts a resource's cards in; the console has a single shared one. */
+function channelFor(deps: CoreDeps, request: AccessRequest, notifier: Notifier): string | undefined {
+  if (notifier.platform === 'console') return 'approvals';
+  const channel = resourceOf(deps, request)?.channel as Record<string, string | undefined> | undefined;
+  return channel?.[notifier.platform];
+}
+
+/**
+ * Delivers one notification from the notify queue. Renders from the request's current state, so a
+ * late or repeated card update always shows the truth. Throws NotifyError to be retried.
+ */
+export async function deliverNotification(deps: CoreDeps, notification: Notification): Promise<void> {
+  const request = await deps.store.get(notification.requestId);
+  if (!request) return;
+  switch (notification.kind) {
+    case 'card':
+      return deliverCard(deps, request);
+    case 'dm':
+      return deliverDirect(deps, request, notification.person, notification.message, notification.sealedSecret);
+    case 'notice':
+      return deliverNotice(deps, request, notification.notice);
+  }
+}
+
+async function deliverCard(deps: CoreDeps, request: AccessRequest): Promise<void> {
+  const policy = deps.policy();
+  const resource = policy.resources[request.resource];
+  const card = buildCard(request, resource?.description ?? '', resource ? eligibleApprovers(policy, resource, request.requester) : []);
+  const refs = await deps.store.messageRefs(request.id);
+  for (const notifier of deps.notifiers) {
+    const channel = channelFor(deps, request, notifier);
+    if (!channel) continue;
+    const ref = refs.find((r) => r.platform === notifier.platform && r.channel === channel);
+    if (ref) {
+      await notifier.updateCard(ref, card);
+      continue;
+    }
+    // One card per request and channel, even when two card jobs race: only the claimer posts.
+    if (!(await deps.store.claimOnce(`post-card:${request.id}:${notifier.platform}:${channel}`, 10 * 60_000))) {
+      throw new NotifyError(`card for ${request.id} is being posted by another job`, true, { retryAfterMs: 500 });
+    }
+    const posted = await notifier.postCard(channel, card);
+    await deps.store.saveMessageRef(request.id, posted);
+  }
+}
+
+async function deliverDirect(
+  deps: CoreDeps,
+  request: AccessRequest,
+  personName: string,
+  kind: Parameters<typeof buildDirectMessage>[0],
+  sealedSecret: string | undefined,
+): Promise<void> {
+  // A reminder or "still waiting" message about something already over is noise: skip it.
+  if (kind === 'expiring' && request.status !== 'active') return;
+  if (kind === 'reannounce' && request.status !== 'pending') return;
+  const policy = deps.policy();
+  const person = personIdentity(policy, personName);
+  const candidates = deps.notifiers.filter((n) => n.knows(person));
+  const preferred = candidates.find((n) => n.platform === request.via) ?? candidates[0];
+  if (!preferred) {
+    deps.log.warn({ requestId: request.id, person: personName, kind }, 'no chat platform can reach this person; direct message not sent');
+    await deps.store.appendAudit({
+      type: 'notify.unreachable',
+      requestId: request.id,
+      actor: { kind: 'system' },
+      data: { person: personName, message: kind },
+    });
+    return;
+  }
+  const secret = sealedSecret ? (JSON.parse(deps.secretBox.open(sealedSecret)) as IssuedSecret) : undefined;
+  await preferred.sendDirect(person, buildDirectMessage(kind, request, secret));
+}
+
+async function deliverNotice(deps: CoreDeps, request: AccessRequest, notice: 'revoke_failed' | 'revoke_recovered' | 'unreachable'): Promise<void> {
+  const policy = deps.policy();
+  const resource = policy.resources[request.resource];
+  const message: ChannelNotice =
+    notice === 'revoke_recovered'
+      ? { requestId: request.id, tone: 'good', title: `Revocation of ${request.id} succeeded`, lines: [`The access of ${request.requester} to ${request.resource} is now removed.`] }
+      : revokeFailedNotice(request);
+  for (const notifier of deps.notifiers) {
+    const channel = channelFor(deps, request, notifier);
+    if (channel) await notifier.postNotice(channel, message);
+  }
+  if (notice === 'revoke_failed') {
+    const approvers = new Set([...(resource ? eligibleApprovers(policy, resource, request.requester) : []), ...membersOf(policy, policy.admins)]);
+    for (const person of approvers) await deps.scheduler.notify({ kind: 'dm', requestId: request.id, person, message: 'revoke_failed' });
+  }
+}

@@ -1,0 +1,121 @@
+import type { AccessRequest, Actor, RequestId } from '../domain/access-request.js';
+import { JitError } from '../domain/errors.js';
+import { formatDuration, parseDuration } from '../domain/duration.js';
+import { applyEvent, notApplicableMessage } from '../domain/lifecycle.js';
+import { normalizeReason } from '../domain/reason.js';
+import { autoApprovalRule, extensionLimits, isAdmin } from '../policy/evaluate-policy.js';
+import { actorPerson, mutate, resourceOf, type CoreDeps } from './core-context.js';
+import { withWaiting } from './review-request.js';
+
+/** The requester withdraws a pending request. */
+export async function cancelRequest(deps: CoreDeps, actor: Actor, id: RequestId): Promise<AccessRequest> {
+  const { after } = await mutate(deps, id, (current) => {
+    requireOwner(actor, current, 'cancel');
+    return { after: withWaiting(deps, applyEvent(current, { type: 'cancel', at: deps.clock.now() })), audit: { type: 'request.cancelled', actor, data: {} } };
+  });
+  await deps.scheduler.cancelTimeout(id);
+  await deps.scheduler.notify({ kind: 'card', requestId: id });
+  return after;
+}
+
+/** The requester ends their access now. */
+export async function releaseAccess(deps: CoreDeps, actor: Actor, id: RequestId): Promise<AccessRequest> {
+  return endAccess(deps, actor, id, 'released', '', (current) => requireOwner(actor, current, 'release'));
+}
+
+/**
+ * An admin (or an operator at the CLI) ends someone's access now; for a grant whose revocation keeps
+ * failing, this is also how an admin resolves it after removing the access by hand.
+ */
+export async function revokeAccess(deps: CoreDeps, actor: Actor, id: RequestId, reasonText: string): Promise<AccessRequest> {
+  const reason = normalizeReason(reasonText);
+  const person = actorPerson(actor);
+  if (person !== undefined && !isAdmin(deps.policy(), person)) {
+    throw new JitError('POLICY.NOT_ADMIN', `Only admins may revoke someone's access. To end your own, use /jit release ${id}.`);
+  }
+  const current = await deps.store.get(id);
+  if (current?.status === 'revoke_failed') {
+    const { after } = await mutate(deps, id, (c) => ({
+      after: applyEvent(c, { type: 'resolve', at: deps.clock.now(), by: actor }),
+      audit: { type: 'grant.revoke_resolved', actor, data: { reason, note: 'closed by an admin; the access may need removing by hand' } },
+    }));
+    await deps.scheduler.notify({ kind: 'card', requestId: id });
+    await deps.scheduler.notify({ kind: 'dm', requestId: id, person: after.requester, message: 'ended' });
+    return after;
+  }
+  return endAccess(deps, actor, id, 'revoked', reason, () => {});
+}
+
+async function endAccess(
+  deps: CoreDeps,
+  actor: Actor,
+  id: RequestId,
+  reason: 'released' | 'revoked',
+  why: string,
+  check: (current: AccessRequest) => void,
+): Promise<AccessRequest> {
+  const { after } = await mutate(deps, id, (current) => {
+    check(current);
+    return {
+      after: withWaiting(deps, applyEvent(current, { type: 'end', reason, by: actor, at: deps.clock.now() })),
+      audit: { type: reason === 'released' ? 'grant.released' : 'grant.revoke_requested', actor, data: why ? { reason: why } : {} },
+    };
+  });
+  // The grant's one revoke job moves to now; it does the issuer call, with retries.
+  await deps.scheduler.revokeAt(id, deps.clock.now());
+  await deps.scheduler.cancelReminder(id);
+  await deps.scheduler.notify({ kind: 'card', requestId: id });
+  return after;
+}
+
+/** The requester asks for more time on an active grant: same approvers, limited count and total. */
+export async function extendAccess(deps: CoreDeps, actor: Actor & { kind: 'person' }, id: RequestId, durationText: string, reasonText: string): Promise<AccessRequest> {
+  const reason = normalizeReason(reasonText);
+  const policy = deps.policy();
+  const { after } = await mutate(deps, id, (current) => {
+    requireOwner(actor, current, 'extend');
+    if (current.status !== 'active') {
+      throw new JitError('REQUEST.ALREADY_DECIDED', notApplicableMessage(current, 'request_extension'));
+    }
+    const resource = resourceOf(deps, current);
+    if (!resource) throw new JitError('POLICY.UNKNOWN_RESOURCE', `${current.resource} is no longer in the policy; it cannot be extended.`);
+    const limits = extensionLimits(resource);
+    const usedMs = current.extensions.reduce((sum, e) => sum + e.durationMs, 0);
+    const leftMs = limits.maxTotalMs - usedMs;
+    if (current.extensions.length >= limits.max || leftMs <= 0) {
+      throw new JitError('POLICY.EXTENSION_LIMIT', `${id} cannot be extended again (at most ${limits.max} extensions, ${formatDuration(limits.maxTotalMs)} in all). Request it anew when it ends.`);
+    }
+    let durationMs: number;
+    try {
+      durationMs = parseDuration(durationText);
+    } catch (error) {
+      throw new JitError('INPUT.BAD_DURATION', `${(error as Error).message} ${id} may be extended by up to ${formatDuration(leftMs)}.`);
+    }
+    if (durationMs > leftMs) {
+      throw new JitError('POLICY.DURATION_OUT_OF_RANGE', `${formatDuration(durationMs)} is too long: ${id} may be extended by up to ${formatDuration(leftMs)}.`);
+    }
+    // The same rules as the request: no approvers needed if none were, or if an auto-approval rule covers the new total.
+    const totalMs = current.window.end - current.window.start + durationMs;
+    const selfApproving = current.approvalsRequired === 0 || autoApprovalRule(policy, resource, current.requester, totalMs) !== undefined;
+    const next = applyEvent(current, { type: 'request_extension', at: deps.clock.now(), durationMs, reason, autoApproved: selfApproving });
+    return {
+      after: withWaiting(deps, next),
+      audit: { type: selfApproving ? 'extension.auto_approved' : 'extension.requested', actor, data: { durationMs, reason } },
+    };
+  });
+  if (after.status === 'active' && !after.pendingExtension) {
+    await deps.scheduler.revokeAt(id, after.window.end);
+    const at = after.window.end - policy.settings.reminderBefore;
+    if (at > deps.clock.now()) await deps.scheduler.remindAt(id, at);
+    await deps.scheduler.notify({ kind: 'dm', requestId: id, person: after.requester, message: 'extension_approved' });
+  }
+  await deps.scheduler.notify({ kind: 'card', requestId: id });
+  return after;
+}
+
+function requireOwner(actor: Actor, request: AccessRequest, verb: string): void {
+  const person = actorPerson(actor);
+  if (person !== undefined && person !== request.requester) {
+    throw new JitError('POLICY.NOT_OWNER', `Only ${request.requester}, who asked for ${request.id}, may ${verb} it.`);
+  }
+}

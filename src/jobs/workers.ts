@@ -1,0 +1,176 @@
+import { DelayedError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Clock } from '../core/ports/clock.js';
+import type { Logger } from '../core/ports/logger.js';
+import { NotifyError } from '../core/ports/notifier.js';
+import type { JobOutcome } from '../core/services/grant-jobs.js';
+import type { JitCore } from '../core/services/create-core.js';
+import type { BullScheduler } from './bullmq-scheduler.js';
+import { BACKOFF_TYPE, DEFAULT_RETRY, NotificationSchema, QUEUES, ReannounceJobSchema, RequestJobSchema, backoffDelay, type RetrySettings } from './queues.js';
+
+/** A failure that carries how long to wait before the next try (Retry-After, rate-limit resets). */
+class RetryLater extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+    this.name = 'RetryLater';
+  }
+}
+
+export interface WorkerOptions {
+  connection: Redis;
+  prefix: string;
+  core: JitCore;
+  scheduler: BullScheduler;
+  clock: Clock;
+  log: Logger;
+  retry?: RetrySettings;
+  /** Revocations run in parallel up to this many per process (bounded, so an issuer is not flooded). */
+  revokeConcurrency?: number;
+  /** Lock and stall timings; tests shorten them so a killed worker's job is picked up quickly. */
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
+  reconcileEveryMs?: number;
+  /** Called after every revoke and issue job outcome (metrics). */
+  onJobResult?: (queue: string, outcome: 'completed' | 'failed' | 'retry', ms: number) => void;
+}
+
+export interface RunningWorkers {
+  workers: Worker[];
+  /** Resolves when every worker is connected and running. */
+  ready(): Promise<void>;
+  isRunning(): boolean;
+  close(): Promise<void>;
+}
+
+/** Starts one BullMQ worker per queue, each a thin shell: parse job data, call the core, map the outcome. */
+export function startWorkers(options: WorkerOptions): RunningWorkers {
+  const retry = options.retry ?? DEFAULT_RETRY;
+  const { core, clock, log } = options;
+  const common = {
+    connection: options.connection,
+    prefix: options.prefix,
+    lockDuration: options.lockDurationMs ?? 30_000,
+    stalledInterval: options.stalledIntervalMs ?? 15_000,
+    // A job that stalls many times (repeated crashes) must not end up failed and forgotten.
+    maxStalledCount: 1000,
+    settings: {
+      backoffStrategy: (attemptsMade: number, type?: string, error?: Error) =>
+        type === BACKOFF_TYPE || type === undefined ? backoffDelay(retry, attemptsMade, error instanceof RetryLater ? error.retryAfterMs : undefined) : 1000,
+    },
+  };
+
+  // Applies a handler's outcome to the BullMQ job: done, wait until later, or throw to retry.
+  const apply = async (job: Job, token: string | undefined, outcome: JobOutcome): Promise<void> => {
+    if (outcome.kind === 'done') return;
+    if (outcome.kind === 'later') {
+      await job.moveToDelayed(Date.now() + Math.max(0, outcome.atMs - clock.now()), token);
+      throw new DelayedError();
+    }
+    throw new RetryLater(outcome.error, outcome.retryAfterMs);
+  };
+
+  const timed = (queue: string, handler: (job: Job, token?: string) => Promise<void>) => async (job: Job, token?: string) => {
+    const started = Date.now();
+    try {
+      await handler(job, token);
+      options.onJobResult?.(queue, 'completed', Date.now() - started);
+    } catch (error) {
+      if (!(error instanceof DelayedError)) options.onJobResult?.(queue, error instanceof RetryLater ? 'retry' : 'failed', Date.now() - started);
+      throw error;
+    }
+  };
+
+  const workers = [
+    new Worker(
+      QUEUES.issue,
+      timed('issue', async (job, token) => {
+        const { requestId } = RequestJobSchema.parse(job.data);
+        await apply(job, token, await core.jobs.issue(requestId, { made: job.attemptsMade }));
+      }),
+      { ...common, concurrency: 20 },
+    ),
+    new Worker(
+      QUEUES.revoke,
+      timed('revoke', async (job, token) => {
+        const { requestId } = RequestJobSchema.parse(job.data);
+        await apply(job, token, await core.jobs.revoke(requestId));
+      }),
+      { ...common, concurrency: options.revokeConcurrency ?? 50 },
+    ),
+    new Worker(
+      QUEUES.lifecycle,
+      timed('lifecycle', async (job, token) => {
+        if (job.name === 'reannounce') {
+          const { requestId, round } = ReannounceJobSchema.parse(job.data);
+          await apply(job, token, await core.jobs.reannounce(requestId, round));
+          return;
+        }
+        const { requestId } = RequestJobSchema.parse(job.data);
+        const outcome = job.name === 'remind' ? await core.jobs.remind(requestId) : await core.jobs.timeout(requestId);
+        await apply(job, token, outcome);
+      }),
+      { ...common, concurrency: 20 },
+    ),
+    new Worker(
+      QUEUES.notify,
+      timed('notify', async (job) => {
+        const notification = NotificationSchema.parse(job.data);
+        try {
+          await core.jobs.deliver(notification);
+        } catch (error) {
+          if (error instanceof NotifyError && !error.retryable) {
+            log.warn({ requestId: notification.requestId, kind: notification.kind, error: error.message }, 'notification cannot be delivered');
+            return;
+          }
+          throw new RetryLater(error instanceof Error ? error.message : String(error), error instanceof NotifyError ? error.retryAfterMs : undefined);
+        }
+      }),
+      { ...common, concurrency: 10 },
+    ),
+    new Worker(
+      QUEUES.maintenance,
+      timed('maintenance', async () => {
+        await core.jobs.reconcile();
+      }),
+      { ...common, concurrency: 1 },
+    ),
+  ];
+
+  for (const worker of workers) {
+    worker.on('error', (error) => log.error({ queue: worker.name, error: error.message }, 'worker error'));
+    worker.on('failed', (job, error) => {
+      if (!job) return;
+      log.error({ queue: worker.name, jobId: job.id, attempts: job.attemptsMade, error: error.message }, 'job failed for good');
+      // Revocations are never dropped: a revoke job that failed anyway (e.g. stalled too often) is re-added.
+      if (worker.name === QUEUES.revoke) {
+        const parsed = RequestJobSchema.safeParse(job.data);
+        if (parsed.success) void options.scheduler.revokeAt(parsed.data.requestId, clock.now()).catch(() => undefined);
+      }
+      if (worker.name === QUEUES.notify) {
+        const parsed = NotificationSchema.safeParse(job.data);
+        if (parsed.success) {
+          void core.deps.store
+            .appendAudit({ type: 'notify.failed', requestId: parsed.data.requestId, actor: { kind: 'system' }, data: { kind: parsed.data.kind, error: error.message.slice(0, 200) } })
+            .catch(() => undefined);
+        }
+      }
+    });
+  }
+
+  let running = true;
+  return {
+    workers,
+    async ready() {
+      await Promise.all(workers.map((w) => w.waitUntilReady()));
+      await options.scheduler.queues.maintenance.upsertJobScheduler('reconcile', { every: options.reconcileEveryMs ?? 30_000 }, { name: 'reconcile', opts: { removeOnComplete: true, removeOnFail: true } });
+    },
+    isRunning: () => running && workers.every((w) => w.isRunning()),
+    async close() {
+      running = false;
+      await Promise.all(workers.map((w) => w.close()));
+    },
+  };
+}
