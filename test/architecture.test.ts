@@ -1,0 +1,72 @@
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+// Keeps CONVENTIONS.md's import rules: core imports only zod and itself; SDKs stay in their rooms;
+// chat adapters never import each other.
+const SRC = path.join(import.meta.dirname, '..', 'src');
+
+function files(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const full = path.join(dir, name);
+    return statSync(full).isDirectory() ? files(full) : full.endsWith('.ts') ? [full] : [];
+  });
+}
+
+function imports(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  return [...text.matchAll(/(?:^|\n)\s*(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]/g), ...text.matchAll(/import\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => m[1]!);
+}
+
+const rel = (file: string) => path.relative(SRC, file).split(path.sep).join('/');
+const resolveTarget = (file: string, spec: string) => (spec.startsWith('.') ? rel(path.resolve(path.dirname(file), spec)) : spec);
+
+const all = files(SRC).map((file) => ({ file: rel(file), targets: imports(file).map((spec) => resolveTarget(file, spec)) }));
+
+const SDK_ROOMS: [RegExp, RegExp][] = [
+  [/^@slack\//, /^chat\/slack\//],
+  [/^botbuilder|^@microsoft\/agents/, /^chat\/teams\//],
+  [/^bullmq$/, /^jobs\//],
+  [/^ioredis$/, /^(store\/redis|jobs|app)\//],
+  [/^node:readline/, /^chat\/console\//],
+  [/^@octokit\//, /^issuers\/github\//],
+];
+
+describe('architecture', () => {
+  it('finds the sources', () => expect(all.length).toBeGreaterThan(20));
+
+  it('core imports only zod and itself', () => {
+    const bad = all
+      .filter((f) => f.file.startsWith('core/'))
+      .flatMap((f) => f.targets.filter((t) => !(t === 'zod' || t.startsWith('core/'))).map((t) => `${f.file} → ${t}`));
+    expect(bad).toEqual([]);
+  });
+
+  it('SDKs are imported only in their own folder', () => {
+    const bad = all.flatMap((f) =>
+      f.targets.filter((t) => SDK_ROOMS.some(([sdk, room]) => sdk.test(t) && !room.test(f.file))).map((t) => `${f.file} → ${t}`),
+    );
+    expect(bad).toEqual([]);
+  });
+
+  it('chat adapters never import each other, and issuers never import other issuers', () => {
+    const bad = all.flatMap((f) => {
+      const own = /^(chat|issuers)\/([^/]+)\//.exec(f.file);
+      if (!own) return [];
+      return f.targets
+        .filter((t) => {
+          const other = /^(chat|issuers)\/([^/]+)\//.exec(t);
+          return other && other[1] === own[1] && other[2] !== own[2];
+        })
+        .map((t) => `${f.file} → ${t}`);
+    });
+    expect(bad).toEqual([]);
+  });
+
+  it('adapters, issuers, jobs and the store do not reach into config/ or app/', () => {
+    const bad = all
+      .filter((f) => /^(chat|issuers|jobs|store)\//.test(f.file))
+      .flatMap((f) => f.targets.filter((t) => /^(config|app|cli)\//.test(t)).map((t) => `${f.file} → ${t}`));
+    expect(bad).toEqual([]);
+  });
+});
