@@ -132,9 +132,10 @@ function explanationLines(e: AccessExplanation): string[] {
   const who = e.requesterRefs === undefined ? 'everyone in people' : e.requesterRefs.join(', ');
   if (e.mayRequest) {
     lines.push(`may request: yes (requesters: ${who})`);
+  } else if (e.requesters.length === 0) {
+    lines.push(`may request: no, nobody may request ${e.resource} (requesters: ${who || 'none'})`);
   } else {
-    const expanded = e.requesters.length ? e.requesters.join(', ') : 'no one';
-    lines.push(`may request: no, ${e.person} is not among the requesters (${who}, that is: ${expanded})`);
+    lines.push(`may request: no, ${e.person} is not among the requesters (${who}, that is: ${e.requesters.join(', ')})`);
   }
   if (e.isAdmin) lines.push(`admin: yes, ${e.person} may revoke anyone's grant of ${e.resource}`);
 

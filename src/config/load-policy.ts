@@ -46,10 +46,10 @@ export function loadPolicy(source: PolicySource, options: LoadPolicyOptions): Po
   } else {
     text = source.text;
   }
-  return validatePolicyText(text, options);
+  return validatePolicyText(text, 'path' in source ? source.path : source.name, options);
 }
 
-function validatePolicyText(text: string, options: LoadPolicyOptions): PolicyLoadResult {
+function validatePolicyText(text: string, name: string, options: LoadPolicyOptions): PolicyLoadResult {
   const lineCounter = new LineCounter();
   // `merge` lets a policy share resource defaults with `<<: *defaults`.
   const doc = parseDocument(text, { lineCounter, merge: true, prettyErrors: true });
@@ -61,7 +61,7 @@ function validatePolicyText(text: string, options: LoadPolicyOptions): PolicyLoa
     return { ok: false, problems: [{ path: '', message: `YAML: ${firstLine((error as Error).message)}` }] };
   }
   if (data === null || data === undefined) {
-    return { ok: false, problems: [{ path: '', message: 'the policy is empty; it starts with "version: 1"' }] };
+    return { ok: false, problems: [{ path: '', message: `${name} is empty; a policy starts with "version: 1"` }] };
   }
 
   const env = options.env ?? process.env;

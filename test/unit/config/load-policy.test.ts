@@ -275,7 +275,7 @@ describe('whole-file problems', () => {
   });
 
   it('rejects an empty file and a file that is not a map', () => {
-    expect(problemsOf(loadText('# nothing here\n'))).toEqual([{ path: '', message: 'the policy is empty; it starts with "version: 1"' }]);
+    expect(problemsOf(loadText('# nothing here\n'))).toEqual([{ path: '', message: 'test.yaml is empty; a policy starts with "version: 1"' }]);
     expect(problemsOf(loadText('- a\n- b\n'))[0]).toMatchObject({ path: '', message: 'expected a map of keys to values, got a list', line: 1, column: 1 });
   });
 
