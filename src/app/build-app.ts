@@ -57,7 +57,7 @@ export async function buildApp(options: AppOptions): Promise<JitbotApp> {
   const clock = options.clock ?? systemClock;
   const redis = await openRedis({ ...(options.redisUrl ? { url: options.redisUrl } : {}), dataDir: options.dataDir, log: options.log });
   const store = new RedisRequestStore(redis.commands, prefix);
-  const scheduler = new BullScheduler({ connection: redis.jobs, prefix: `${prefix}bull`, clock });
+  const scheduler = new BullScheduler({ connection: redis.jobs, prefix: `${prefix}bull`, clock, log: options.log });
   const metrics = createMetrics(store);
   const notifiers: Notifier[] = [];
 

@@ -2,6 +2,7 @@ import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { RequestId } from '../core/domain/access-request.js';
 import type { Clock } from '../core/ports/clock.js';
+import type { Logger } from '../core/ports/logger.js';
 import type { Notification, Scheduler } from '../core/ports/scheduler.js';
 import { BACKOFF_TYPE, QUEUES, jobIds } from './queues.js';
 
@@ -16,6 +17,7 @@ export interface BullSchedulerOptions {
   /** BullMQ key prefix, e.g. `jitbot:bull`. */
   prefix: string;
   clock: Clock;
+  log: Logger;
 }
 
 /** The Scheduler port on BullMQ queues: deterministic job ids, delays from the injected clock. */
@@ -25,7 +27,11 @@ export class BullScheduler implements Scheduler {
 
   constructor(options: BullSchedulerOptions) {
     this.clock = options.clock;
-    const make = (name: string) => new Queue(name, { connection: options.connection, prefix: options.prefix });
+    const make = (name: string) => {
+      const queue = new Queue(name, { connection: options.connection, prefix: options.prefix });
+      queue.on('error', (error) => options.log.warn({ queue: name, error: error.message }, 'queue connection error'));
+      return queue;
+    };
     this.queues = {
       issue: make(QUEUES.issue),
       revoke: make(QUEUES.revoke),

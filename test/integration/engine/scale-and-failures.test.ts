@@ -1,0 +1,155 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { AccessRequest } from '../../../src/core/domain/access-request.js';
+import { FakeIssuer } from '../../fakes/fake-issuer.js';
+import { person, startEngine, waitFor, type Engine } from '../../support/engine.js';
+import { uniquePrefix } from '../../support/redis.js';
+
+const engines: Engine[] = [];
+afterEach(async () => {
+  for (const e of engines.splice(0)) await e.stop().catch(() => undefined);
+});
+async function engine(options: Parameters<typeof startEngine>[0] = {}): Promise<Engine> {
+  const e = await startEngine(options);
+  engines.push(e);
+  return e;
+}
+
+/** Stores `count` active grants that all end at `endAt`, each with its revoke job, as the issue job would. */
+async function seedActiveGrants(e: Engine, count: number, endAt: number): Promise<string[]> {
+  const { store, scheduler } = e.app.core.deps;
+  const ids: string[] = [];
+  const batch = 200;
+  for (let i = 0; i < count; i += batch) {
+    await Promise.all(
+      Array.from({ length: Math.min(batch, count - i) }, async () => {
+        const id = await store.nextId();
+        const now = Date.now();
+        const grant: AccessRequest = {
+          id,
+          resource: 'deploy',
+          requester: 'alice',
+          durationMs: endAt - now,
+          reason: 'load',
+          createdAt: now,
+          version: 0,
+          via: 'console',
+          approvalsRequired: 1,
+          approvals: [{ person: 'bob', at: now, via: 'console' }],
+          status: 'active',
+          decidedAt: now,
+          window: { start: now, end: endAt },
+          receipt: { summary: 'seeded', details: {}, revokeState: {} },
+          extensions: [],
+        };
+        await store.create(grant, { type: 'grant.issued', requestId: id, actor: { kind: 'system' }, data: { seeded: true } });
+        e.issuer.credentials.set(id, { grantId: id, person: 'alice', issuedAt: now, windowEnd: endAt, issueCalls: 1, revokeCalls: 0 });
+        await scheduler.revokeAt(id, endAt);
+        ids.push(id);
+      }),
+    );
+  }
+  return ids;
+}
+
+describe('revocation under failure and load', () => {
+  it('an issuer failing 10 times: revoke_failed and an alert, then revoked; the audit shows every attempt', async () => {
+    const e = await engine();
+    const { core } = e.app;
+    const r = await core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '1s', reason: 'flaky target' });
+    await core.approve(person('bob'), r.id);
+    await waitFor('active', async () => (await core.deps.store.get(r.id))?.status === 'active');
+    e.issuer.failRevokes = 10;
+    await waitFor('revoke_failed', async () => (await core.deps.store.get(r.id))?.status === 'revoke_failed', 10_000);
+    await waitFor('alert posted', () => e.notifier.notices.find((n) => n.requestId === r.id && n.tone === 'alarm'));
+    await waitFor('approvers DMed', () => e.notifier.dmsTo('carol', 'revoke_failed')[0]);
+    await waitFor('card shows the failure', () => e.notifier.lastCard(r.id)?.title.includes('REVOCATION FAILING'));
+    const revoked = await waitFor('expired at last', async () => {
+      const x = await core.deps.store.get(r.id);
+      return x?.status === 'expired' ? x : undefined;
+    }, 20_000);
+    expect(e.issuer.revokeCalls).toBe(11);
+    expect(e.issuer.credentials.get(r.id)?.revokedAt).toBeDefined();
+    expect(revoked.status === 'expired' && revoked.revokeAttempts).toBe(10);
+    const types = (await core.deps.store.auditOf(r.id)).map((x) => x.type);
+    expect(types.filter((t) => t === 'grant.revoke_attempt_failed' || t === 'grant.revoke_failed')).toHaveLength(10);
+    expect(types.filter((t) => t === 'grant.revoke_failed')).toHaveLength(1);
+    expect(types.at(-1)).toBe('grant.revoked');
+    await waitFor('recovery notice', () => e.notifier.notices.find((n) => n.requestId === r.id && n.tone === 'good'));
+    expect(await core.deps.store.verifyAudit()).toMatchObject({ ok: true });
+  });
+
+  it('an issue that fails for good: request failed, requester told, defensive revoke attempted', async () => {
+    const e = await engine();
+    const { core } = e.app;
+    e.issuer.fatalIssue = true;
+    const r = await core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '1m', reason: 'x' });
+    await core.approve(person('bob'), r.id);
+    await waitFor('failed', async () => (await core.deps.store.get(r.id))?.status === 'failed');
+    await waitFor('failed DM', () => e.notifier.dmsTo('alice', 'failed')[0]);
+    await waitFor('defensive revoke audited', async () => (await core.deps.store.auditOf(r.id)).some((x) => x.type === 'grant.defensive_revoke'));
+    expect(e.issuer.revokeCalls).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a DM that cannot be delivered now is retried by a job, not lost', async () => {
+    const e = await engine();
+    e.notifier.failNextDms = 3;
+    const r = await e.app.core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '1m', reason: 'x' });
+    await waitFor('received DM after retries', () => e.notifier.dmsTo('alice', 'received').find((d) => d.message.requestId === r.id));
+    expect(e.notifier.failNextDms).toBe(0);
+  });
+
+  it('worker down while 1,000 grants pass their end: all revoked within seconds of a worker starting', async () => {
+    const prefix = uniquePrefix('down');
+    const issuer = new FakeIssuer();
+    const producer = await engine({ prefix, worker: false, issuer });
+    const endAt = Date.now() + 3000;
+    const ids = await seedActiveGrants(producer, 1000, endAt);
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, endAt - Date.now() + 1000)));
+    expect(issuer.revokeEffects).toHaveLength(0);
+    const started = Date.now();
+    await engine({ prefix, issuer, keepData: true });
+    await waitFor('all 1,000 revoked', () => issuer.revokeEffects.length === 1000, 30_000, 50);
+    const seconds = (Date.now() - started) / 1000;
+    console.log(`worker down: 1,000 overdue grants revoked ${seconds.toFixed(2)} s after the worker started`);
+    expect(seconds).toBeLessThan(20);
+    expect(new Set(issuer.revokeEffects.map((x) => x.grantId)).size).toBe(1000);
+    expect([...issuer.credentials.values()].every((c) => c.revokeCalls === 1)).toBe(true);
+    expect(ids).toHaveLength(1000);
+  });
+
+  it('two workers and two web instances, 500 concurrent lifecycles: no double issue, no double revoke', async () => {
+    const prefix = uniquePrefix('multi');
+    const issuer = new FakeIssuer();
+    const workers = [await engine({ prefix, issuer, keepData: true }), await engine({ prefix, issuer, keepData: true })];
+    const webs = [await engine({ prefix, issuer, worker: false, keepData: true }), await engine({ prefix, issuer, worker: false })];
+    const requests = await Promise.all(
+      Array.from({ length: 500 }, (_, i) => webs[i % 2]!.app.core.requestAccess({ actor: person(i % 2 ? 'alice' : 'dave'), resource: 'deploy', duration: '2s', reason: `load ${i}` })),
+    );
+    await Promise.all(requests.flatMap((r, i) => [webs[i % 2]!.app.core.approve(person('bob'), r.id).catch(() => undefined), webs[(i + 1) % 2]!.app.core.approve(person('carol'), r.id).catch(() => undefined)]));
+    await waitFor('all 500 revoked', () => issuer.revokeEffects.length === 500, 60_000, 100);
+    expect(issuer.credentials.size).toBe(500);
+    expect([...issuer.credentials.values()].every((c) => c.issueCalls === 1 && c.revokeCalls === 1)).toBe(true);
+    const statuses = await workers[0]!.app.core.deps.store.getMany(requests.map((r) => r.id));
+    expect(statuses.every((s) => s.status === 'expired')).toBe(true);
+    expect(await workers[0]!.app.core.deps.store.verifyAudit()).toMatchObject({ ok: true });
+  });
+
+  it('10,000 grants ending in the same second are all revoked, none twice', async () => {
+    const issuer = new FakeIssuer();
+    const e = await engine({ issuer, workerTimings: { revokeConcurrency: 100 } });
+    const endAt = Date.now() + 15_000;
+    const seeded = await seedActiveGrants(e, 10_000, endAt);
+    expect(seeded).toHaveLength(10_000);
+    expect(Date.now()).toBeLessThan(endAt); // seeding finished before the common end
+    await waitFor('all 10,000 revoked', () => issuer.revokeEffects.length === 10_000, 120_000, 100);
+    const last = Math.max(...issuer.revokeEffects.map((x) => x.at));
+    const lateness = issuer.revokeEffects.map((x) => x.at - endAt).sort((a, b) => a - b);
+    console.log(
+      `10,000 simultaneous ends: last revoked ${((last - endAt) / 1000).toFixed(2)} s after the end; ` +
+        `lateness p50 ${(lateness[5000]! / 1000).toFixed(2)} s, p99 ${(lateness[9900]! / 1000).toFixed(2)} s`,
+    );
+    expect(lateness[0]).toBeGreaterThanOrEqual(-100); // never early (clock resolution aside)
+    expect(new Set(issuer.revokeEffects.map((x) => x.grantId)).size).toBe(10_000);
+    expect([...issuer.credentials.values()].every((c) => c.revokeCalls === 1)).toBe(true);
+  }, 240_000);
+});
