@@ -5,6 +5,7 @@ import { DEMO_POLICY_YAML } from '../app/demo-policy.js';
 import { createLogger } from '../app/logger.js';
 import { runConsole } from '../chat/console/console-adapter.js';
 import { createSlackAdapter, type SlackAdapter } from '../chat/slack/slack-adapter.js';
+import { createTeamsAdapter, type TeamsAdapter } from '../chat/teams/teams-adapter.js';
 import { ConfigError } from '../config/config-error.js';
 import { loadEnvironment, resolvePolicyPath, secretValues, type Environment } from '../config/environment.js';
 import { formatProblem, loadPolicy } from '../config/load-policy.js';
@@ -69,7 +70,6 @@ async function run(requested: Mode): Promise<void> {
     if (!process.stdin.isTTY) fail(NO_PLATFORM_MESSAGE);
     mode = 'console';
   }
-  if (environment.teams) fail('jitbot: Microsoft Teams support is not in this version yet; unset TEAMS_APP_ID / TEAMS_INSECURE_NO_AUTH.');
 
   const loaded = loadStartupPolicy();
   const secrets = [...secretValues(environment), ...loaded.secrets];
@@ -103,11 +103,26 @@ async function run(requested: Mode): Promise<void> {
     app.addNotifier(slack.notifier);
   }
 
+  let teams: TeamsAdapter | undefined;
+  if (environment.teams && mode !== 'console') {
+    teams = await createTeamsAdapter({
+      core: app.core,
+      ...(withWeb && app.http ? { http: app.http } : {}),
+      ...(environment.teams.appId ? { appId: environment.teams.appId } : {}),
+      ...(environment.teams.appPassword ? { appPassword: environment.teams.appPassword } : {}),
+      ...(environment.teams.tenantId ? { tenantId: environment.teams.tenantId } : {}),
+      insecureNoAuth: environment.teams.insecureNoAuth,
+      log,
+    });
+    app.addNotifier(teams.notifier);
+  }
+
   let stopping = false;
   const stop = async (code: number) => {
     if (stopping) return;
     stopping = true;
     await slack?.stop().catch(() => undefined);
+    await teams?.stop().catch(() => undefined);
     await app.stop().catch((error: unknown) => log.error({ error: String(error) }, 'error while stopping'));
     process.exit(code);
   };
@@ -137,6 +152,7 @@ async function run(requested: Mode): Promise<void> {
   }
   await startApp(app, log, false);
   await slack?.start();
+  await teams?.start();
   log.info({ mode, port: app.port, policy: loaded.source, redis: app.redis.embedded ? 'embedded' : 'REDIS_URL' }, 'jitbot running');
 }
 
