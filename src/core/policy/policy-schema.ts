@@ -86,7 +86,8 @@ export const PolicySchema = z
   .object({
     version: z.literal(1, { error: 'only "version: 1" policies exist' }),
     settings: SettingsSchema,
-    people: z.record(z.string().regex(NAME, nameMessage), PersonSchema),
+    // `alice:` with nothing after it is a person with no platform ids yet (console only).
+    people: z.record(z.string().regex(NAME, nameMessage), PersonSchema.nullable().transform((p) => p ?? {})),
     groups: z.record(z.string().regex(NAME, nameMessage), z.array(z.string())).default({}),
     admins: z.array(PrincipalRefSchema).default([]),
     issuers: z.record(z.string().regex(NAME, nameMessage), IssuerEntrySchema).default({}),

@@ -70,9 +70,11 @@ export async function mutate(
   deps: CoreDeps,
   id: RequestId,
   decide: (current: AccessRequest) => Change,
+  /** The record as just read, to save a round trip; a stale one only costs a retry. */
+  known?: AccessRequest,
 ): Promise<{ before: AccessRequest; after: AccessRequest }> {
   for (let attempt = 0; ; attempt++) {
-    const before = await loadRequest(deps, id);
+    const before = attempt === 0 && known ? known : await loadRequest(deps, id);
     const change = decide(before);
     try {
       const after = await deps.store.update(before, change.after, { ...change.audit, requestId: id });

@@ -104,7 +104,7 @@ export async function runRevoke(deps: CoreDeps, id: RequestId): Promise<JobOutco
       ({ after: current } = await mutate(deps, id, (c) => ({
         after: withWaiting(deps, applyEvent(c, { type: 'end', reason: 'expired', by: SYSTEM_ACTOR, at: deps.clock.now() })),
         audit: { type: 'grant.expiring', actor: SYSTEM_ACTOR, data: { lateMs: Math.max(0, now - (c.status === 'active' ? c.window.end : now)) } },
-      })));
+      }), current));
     } catch (error) {
       // Extended or ended by someone else meanwhile: look again on the next run.
       if (isJitError(error, 'REQUEST.ALREADY_DECIDED')) return runRevoke(deps, id);
@@ -126,7 +126,7 @@ export async function runRevoke(deps: CoreDeps, id: RequestId): Promise<JobOutco
     await mutate(deps, id, (c) => ({
       after: applyEvent(c, { type: 'revoke_attempt_failed', at: deps.clock.now(), error: message, markFailed }),
       audit: { type: markFailed ? 'grant.revoke_failed' : 'grant.revoke_attempt_failed', actor: SYSTEM_ACTOR, data: { attempt: attempts, error: message } },
-    }));
+    }), current);
     deps.observer?.revokeAttemptFailed?.();
     if (markFailed) {
       deps.log.error({ requestId: id, attempts, error: message }, 'revocation failing; approvers alerted, still retrying');
@@ -145,7 +145,7 @@ export async function runRevoke(deps: CoreDeps, id: RequestId): Promise<JobOutco
       actor: SYSTEM_ACTOR,
       data: { endReason: ending.endReason, failedAttempts: ending.revokeAttempts, ms: Date.now() - started, lateMs },
     },
-  }));
+  }), ending);
   deps.observer?.revoked?.(Date.now() - started, lateMs);
   await deps.scheduler.cancelReminder(id);
   if (wasFailing) await deps.scheduler.notify({ kind: 'notice', requestId: id, notice: 'revoke_recovered' });
