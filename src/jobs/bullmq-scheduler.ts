@@ -55,6 +55,16 @@ export class BullScheduler implements Scheduler {
     });
   }
 
+  async extendAtIssuer(id: RequestId, extension: number): Promise<void> {
+    await this.queues.issue.add('extend', { requestId: id }, {
+      jobId: `extend-${id}-${extension}`,
+      attempts: 10,
+      backoff: { type: BACKOFF_TYPE },
+      removeOnComplete: true,
+      removeOnFail: true,
+    });
+  }
+
   async revokeAt(id: RequestId, atMs: number): Promise<void> {
     await this.upsert(this.queues.revoke, 'revoke', jobIds.revoke(id), { requestId: id }, atMs, {
       attempts: FOREVER,

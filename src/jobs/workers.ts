@@ -88,6 +88,10 @@ export function startWorkers(options: WorkerOptions): RunningWorkers {
       QUEUES.issue,
       timed('issue', async (job, token) => {
         const { requestId } = RequestJobSchema.parse(job.data);
+        if (job.name === 'extend') {
+          await apply(job, token, await core.jobs.extendAtIssuer(requestId));
+          return;
+        }
         await apply(job, token, await core.jobs.issue(requestId, { made: job.attemptsMade }));
       }),
       { ...common, concurrency: 20 },

@@ -33,6 +33,12 @@ export interface Issuer {
   readonly type: string;
   issue(grant: GrantContext): Promise<IssueResult>;
   revoke(grant: GrantContext, receipt: IssueReceipt | undefined): Promise<void>;
+  /**
+   * The grant's window was extended (`grant.window` is the new one). Issuers whose credential carries
+   * its own expiry (a JWT's `exp`, a token TTL) re-issue or renew it here; the new secret, if any,
+   * goes to the requester's DM. Issuers without it keep the access as it is until the revoke.
+   */
+  extend?(grant: GrantContext, receipt: IssueReceipt): Promise<IssueResult>;
   /** Whether the access is still in place, where the target can tell. */
   verify?(grant: GrantContext, receipt: IssueReceipt): Promise<boolean>;
 }

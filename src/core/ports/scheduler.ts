@@ -25,6 +25,8 @@ export type DirectMessageKind =
  */
 export interface Scheduler {
   issue(id: RequestId): Promise<void>;
+  /** Tells the issuer about an extension (the n-th), for credentials that carry their own expiry. */
+  extendAtIssuer(id: RequestId, extension: number): Promise<void>;
   /** Creates the request's one revoke job, or moves it, to run at `atMs` (now or later). */
   revokeAt(id: RequestId, atMs: number): Promise<void>;
   remindAt(id: RequestId, atMs: number): Promise<void>;

@@ -5,7 +5,7 @@ import type { Notification } from '../ports/scheduler.js';
 import type { CoreDeps } from './core-context.js';
 import { deliverNotification } from './deliver-notification.js';
 import { cancelRequest, extendAccess, releaseAccess, revokeAccess } from './end-access.js';
-import { runIssue, runReannounce, runReminder, runRevoke, runTimeout } from './grant-jobs.js';
+import { runExtendAtIssuer, runIssue, runReannounce, runReminder, runRevoke, runTimeout } from './grant-jobs.js';
 import { handleCommand, resourceChoices } from './handle-command.js';
 import { reconcile } from './reconcile.js';
 import { requestAccess, type RequestAccessInput } from './request-access.js';
@@ -40,6 +40,7 @@ export function createCore(deps: CoreDeps) {
     jobs: {
       issue: (id: RequestId, attempt: { made: number }) => runIssue(deps, id, attempt),
       revoke: (id: RequestId) => runRevoke(deps, id),
+      extendAtIssuer: (id: RequestId) => runExtendAtIssuer(deps, id),
       remind: (id: RequestId) => runReminder(deps, id),
       timeout: (id: RequestId) => runTimeout(deps, id),
       reannounce: (id: RequestId, round: number) => runReannounce(deps, id, round),

@@ -5,7 +5,7 @@ import { applyEvent, notApplicableMessage } from '../domain/lifecycle.js';
 import { normalizeReason } from '../domain/reason.js';
 import { autoApprovalRule, extensionLimits, isAdmin } from '../policy/evaluate-policy.js';
 import { actorPerson, mutate, resourceOf, type CoreDeps } from './core-context.js';
-import { withWaiting } from './review-request.js';
+import { applyExtension, withWaiting } from './review-request.js';
 
 /** The requester withdraws a pending request. */
 export async function cancelRequest(deps: CoreDeps, actor: Actor, id: RequestId): Promise<AccessRequest> {
@@ -103,12 +103,7 @@ export async function extendAccess(deps: CoreDeps, actor: Actor & { kind: 'perso
       audit: { type: selfApproving ? 'extension.auto_approved' : 'extension.requested', actor, data: { durationMs, reason } },
     };
   });
-  if (after.status === 'active' && !after.pendingExtension) {
-    await deps.scheduler.revokeAt(id, after.window.end);
-    const at = after.window.end - policy.settings.reminderBefore;
-    if (at > deps.clock.now()) await deps.scheduler.remindAt(id, at);
-    await deps.scheduler.notify({ kind: 'dm', requestId: id, person: after.requester, message: 'extension_approved' });
-  }
+  if (after.status === 'active' && !after.pendingExtension) await applyExtension(deps, after);
   await deps.scheduler.notify({ kind: 'card', requestId: id });
   return after;
 }

@@ -168,6 +168,38 @@ async function defensiveRevoke(deps: CoreDeps, request: AccessRequest): Promise<
   return DONE;
 }
 
+/** After an extension: lets the issuer move the credential's own expiry, and DMs a new secret if there is one. */
+export async function runExtendAtIssuer(deps: CoreDeps, id: RequestId): Promise<JobOutcome> {
+  const current = await deps.store.get(id);
+  if (current?.status !== 'active') return DONE;
+  const resource = resourceOf(deps, current);
+  const issuer = resource && deps.issuer(resource.issuer);
+  if (!issuer?.extend) return DONE;
+  let result;
+  try {
+    result = await issuer.extend(grantContext(deps, current, current.window), current.receipt);
+  } catch (error) {
+    if (error instanceof IssuerError && !error.retryable) {
+      await deps.store.appendAudit({ type: 'grant.extend_at_issuer_failed', requestId: id, actor: SYSTEM_ACTOR, data: { error: errorText(error) } });
+      return DONE;
+    }
+    return { kind: 'retry', error: errorText(error) };
+  }
+  const receipt = result.receipt;
+  const { after } = await mutate(deps, id, (c) => {
+    if (c.status !== 'active') return { after: c, audit: { type: 'grant.extend_at_issuer_skipped', actor: SYSTEM_ACTOR, data: {} } };
+    return { after: { ...c, receipt }, audit: { type: 'grant.extended_at_issuer', actor: SYSTEM_ACTOR, data: { windowEnd: c.window.end, summary: receipt.summary } } };
+  });
+  await deps.scheduler.notify({
+    kind: 'dm',
+    requestId: id,
+    person: after.requester,
+    message: 'extension_approved',
+    ...(result.secret ? { sealedSecret: deps.secretBox.seal(JSON.stringify(result.secret)) } : {}),
+  });
+  return DONE;
+}
+
 /** The "expiring soon" reminder: only for a grant that is still active and not yet past its end. */
 export async function runReminder(deps: CoreDeps, id: RequestId): Promise<JobOutcome> {
   const current = await deps.store.get(id);

@@ -38,9 +38,7 @@ export async function approveRequest(deps: CoreDeps, actor: PersonActor, id: Req
     await deps.scheduler.cancelTimeout(id);
     await deps.scheduler.issue(id);
   } else if (before.status === 'active' && after.status === 'active' && before.pendingExtension && !after.pendingExtension) {
-    await deps.scheduler.revokeAt(id, after.window.end);
-    await scheduleReminder(deps, after);
-    await deps.scheduler.notify({ kind: 'dm', requestId: id, person: after.requester, message: 'extension_approved' });
+    await applyExtension(deps, after);
   }
   await deps.scheduler.notify({ kind: 'card', requestId: id });
   return after;
@@ -90,6 +88,22 @@ export function withWaiting(deps: CoreDeps, request: AccessRequest): AccessReque
   );
   const pool = resource ? eligibleApprovers(deps.policy(), resource, request.requester) : [];
   return { ...request, waitingOn: pool.filter((p) => !already.has(p)) };
+}
+
+/**
+ * An extension took effect: the one revoke job and the reminder move to the new end, and the issuer
+ * hears about it when its credential carries its own expiry (it then sends the DM, with a new secret).
+ */
+export async function applyExtension(deps: CoreDeps, request: AccessRequest): Promise<void> {
+  if (request.status !== 'active') return;
+  await deps.scheduler.revokeAt(request.id, request.window.end);
+  await scheduleReminder(deps, request);
+  const resource = deps.policy().resources[request.resource];
+  if (resource && deps.issuer(resource.issuer)?.extend) {
+    await deps.scheduler.extendAtIssuer(request.id, request.extensions.length);
+  } else {
+    await deps.scheduler.notify({ kind: 'dm', requestId: request.id, person: request.requester, message: 'extension_approved' });
+  }
 }
 
 export async function scheduleReminder(deps: CoreDeps, request: AccessRequest): Promise<void> {

@@ -132,6 +132,11 @@ export class JwtIssuer implements Issuer {
    * Marks the grant's `jti` revoked in this process. Other processes (and this one after a restart)
    * learn it from `grantIsLive`, which turns false once the core ends the grant. Never fails.
    */
+  /** A token's `exp` is fixed: an extended window gets a new token (same jti) with the new `exp`. */
+  async extend(grant: GrantContext, _receipt: IssueReceipt): Promise<IssueResult> {
+    return this.issue(grant);
+  }
+
   async revoke(grant: GrantContext, receipt: IssueReceipt | undefined): Promise<void> {
     this.#revoked.add(grant.grantId, tokenExpiresMs(grant, receipt), this.#now());
   }

@@ -137,13 +137,20 @@ describe('HTTP endpoints of a running app', () => {
     expect((await introspect('Bearer wrong-secret-xxxxxxxxxxxx', `token=${token}`)).status).toBe(401);
     const active = await introspect('Bearer introspect-secret-0123456789', `token=${token}`);
     expect(await active.json()).toMatchObject({ active: true, sub: 'alice', jti: r.id });
+    // An extension re-issues the token with the new exp (same jti), by DM.
+    await app.core.extend(person('alice'), r.id, '10m', 'more time');
+    await app.core.approve(person('bob'), r.id);
+    const extendedDm = await waitFor('extended token DM', () => notifier.dmsTo('alice', 'extension_approved')[0]);
+    const extended = decodeJwt(extendedDm.message.secret!.value);
+    expect(extended.jti).toBe(r.id);
+    expect(extended.exp! - payload.exp!).toBe(10 * 60);
     await app.core.release(person('alice'), r.id);
     await waitFor('released', async () => (await app.core.deps.store.get(r.id))?.status === 'released');
     expect(await (await introspect('Bearer introspect-secret-0123456789', `token=${token}`)).json()).toEqual({ active: false });
     expect(decodeJwt(token).jti).toBe(r.id);
 
     const metrics = await (await fetch(`${base}/metrics`)).text();
-    expect(metrics).toMatch(/jitbot_approvals_total 1/);
+    expect(metrics).toMatch(/jitbot_approvals_total 2/);
     expect(metrics).toMatch(/jitbot_revocation_lateness_seconds_count 1/);
     expect(metrics).toMatch(/jitbot_active_grants 0/);
   });
