@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { registerCheckCommand } from './cli/check-command.js';
 import { registerRunCommands } from './cli/run-command.js';
+import { registerOperatorCommands } from './cli/operator-commands.js';
 
 const program = new Command('jitbot')
   .description('Just-in-time access to CI/CD from chat: request, approve, issue, revoke, audit.')
@@ -9,5 +10,6 @@ const program = new Command('jitbot')
 
 registerRunCommands(program);
 registerCheckCommand(program);
+registerOperatorCommands(program);
 
 await program.parseAsync(process.argv);

@@ -1,0 +1,409 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { builtinIssuerFactories } from '../../src/issuers/registry.js';
+import { runJitbot, transcriptBlocks, type JitbotResult, type TranscriptBlock } from '../support/jitbot-process.js';
+import { deleteByPrefix, uniquePrefix } from '../support/redis.js';
+
+// The `jwt` issuer (a real secret in the requester's DM) when this build has it; the `none` gate otherwise.
+const HAS_JWT = builtinIssuerFactories().has('jwt');
+const DEPLOY_ISSUER = HAS_JWT
+  ? `  tokens:
+    type: jwt
+    issuer: jitbot-e2e
+    introspectionToken: e2e-introspection-token-0123456789`
+  : `  tokens:
+    type: none`;
+
+// Durations of at least 10s (the policy checker's floor): a 12s grant reminds at 6s and ends at 12s.
+const POLICY = `version: 1
+settings:
+  approvalTimeout: 5m
+  reminderBefore: 6s
+  minDuration: 10s
+people:
+  alice: { email: alice@example.com }
+  bob: { email: bob@example.com }
+  carol: { email: carol@example.com }
+  dave: { email: dave@example.com }
+groups:
+  engineers: [alice, bob, carol, dave]
+  sre: [bob, carol]
+admins: [group:sre]
+issuers:
+${DEPLOY_ISSUER}
+  gate:
+    type: none
+resources:
+  deploy:
+    description: Deploy token for staging
+    issuer: tokens
+    ${HAS_JWT ? 'params: { claims: { scope: deploy } }' : ''}
+    requesters: [group:engineers]
+    approvers: [group:sre]
+    approvals: 1
+    defaultDuration: 12s
+    maxDuration: 10m
+    reason: optional
+  prod-gate:
+    description: Approval gate for a production deploy
+    issuer: gate
+    requesters: [group:engineers]
+    approvers: [group:sre]
+    approvals: 1
+    defaultDuration: 1m
+    maxDuration: 1h
+    reason: required
+    ticket: '^[A-Z]+-[0-9]+$'
+`;
+
+interface Instance {
+  env: Record<string, string>;
+  console(lines: string[], timeoutMs?: number): Promise<Transcript>;
+}
+
+interface Transcript extends JitbotResult {
+  blocks: TranscriptBlock[];
+  /** Blocks whose header is exactly `header` (e.g. `DM to alice`, `#approvals`) or starts with it followed by a space. */
+  blocksTo(header: string): TranscriptBlock[];
+  /** The replies to one person, in order. */
+  repliesTo(person: string): string[];
+}
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+/** A policy file, data dir and key prefix of this test's own, on the suite's Redis. */
+function instance(label: string, policy = POLICY): Instance {
+  const dir = mkdtempSync(path.join(tmpdir(), `jitbot-console-${label}-`));
+  const policyPath = path.join(dir, 'jitbot.yaml');
+  writeFileSync(policyPath, policy);
+  const prefix = uniquePrefix(`c${label}`);
+  const env = { REDIS_URL: inject('redisUrl'), JITBOT_KEY_PREFIX: prefix, JITBOT_DATA_DIR: path.join(dir, 'data'), JITBOT_POLICY: policyPath };
+  cleanups.push(async () => {
+    const redis = new Redis(inject('redisUrl'));
+    await deleteByPrefix(redis, prefix);
+    redis.disconnect();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    env,
+    async console(lines, timeoutMs = 45_000) {
+      const result = await runJitbot(['console'], { env, input: `${lines.join('\n')}\n`, timeoutMs });
+      return transcript(result);
+    },
+  };
+}
+
+function transcript(result: JitbotResult): Transcript {
+  const blocks = transcriptBlocks(result.stdout);
+  return {
+    ...result,
+    blocks,
+    blocksTo: (header) => blocks.filter((b) => b.header === header || b.header.startsWith(`${header} `)),
+    repliesTo: (person) => blocks.filter((b) => b.header === `to ${person} (only ${person} sees this)`).map((b) => b.body),
+  };
+}
+
+function explain(t: JitbotResult): string {
+  return `--- stdout ---\n${t.stdout}\n--- stderr ---\n${t.stderr}`;
+}
+
+describe('jitbot console (piped)', () => {
+  it(
+    'scripts a whole lifecycle: request, self-approval refused, approval, secret by DM only, reminder, end, list; the audit chain verifies',
+    async () => {
+      const jit = instance('life');
+      const t = await jit.console([
+        '# alice asks, tries to approve her own request, bob approves',
+        '/jit request deploy 12s fixing INC-1',
+        '/wait JIT-1 pending',
+        '/jit approve JIT-1',
+        '/as bob',
+        'approve JIT-1',
+        '/wait JIT-1 active',
+        '/wait JIT-1 expired 40s',
+        '/as alice',
+        '/jit list',
+      ]);
+      expect(t.code, explain(t)).toBe(0);
+
+      // The echo shows who typed what; comments are skipped.
+      expect(t.stdout).toContain('alice> /jit request deploy 12s fixing INC-1');
+      expect(t.stdout).toContain('bob> approve JIT-1');
+      expect(t.stdout).not.toContain('# alice asks');
+
+      const aliceReplies = t.repliesTo('alice');
+      expect(aliceReplies[0]).toMatch(/JIT-1: requested deploy for 12s; waiting for 1 approval/);
+      expect(aliceReplies[1]).toMatch(/You cannot approve .*your own request/);
+      expect(t.repliesTo('bob')[0]).toContain('You approved JIT-1; access is being issued to alice.');
+
+      // The card: posted with its buttons as commands, then updated to each new state.
+      const cards = t.blocksTo('#approvals');
+      expect(cards[0]!.body).toContain('JIT-1: alice requests deploy');
+      expect(cards[0]!.body).toMatch(/\[Approve\]\s+\/jit approve JIT-1/);
+      expect(cards[0]!.body).toMatch(/\[Deny\]\s+\/jit deny JIT-1 <reason>/);
+      expect(cards.some((c) => c.header === '#approvals · JIT-1 updated' && /Status\s+Approved by bob\. Active until/.test(c.body))).toBe(true);
+      const lastCard = cards[cards.length - 1]!;
+      expect(lastCard.body).toContain('JIT-1: ended');
+      expect(lastCard.body).toMatch(/Ended: expired at/);
+      expect(lastCard.body).not.toContain('/jit approve');
+
+      // Alice's DMs: received, active (with the secret), expiring soon (Extend / Release now), ended.
+      const dms = t.blocksTo('DM to alice');
+      const titles = dms.map((d) => d.body.split('\n')[0]!.trim());
+      expect(titles).toEqual(expect.arrayContaining(['JIT-1 received', 'JIT-1 approved and active', 'JIT-1 expires soon', 'JIT-1 ended']));
+      expect(titles.indexOf('JIT-1 expires soon')).toBeLessThan(titles.indexOf('JIT-1 ended'));
+      const expiring = dms.find((d) => d.body.includes('JIT-1 expires soon'))!;
+      expect(expiring.body).toMatch(/\[Extend\]\s+\/jit extend JIT-1/);
+      expect(expiring.body).toMatch(/\[Release now\]\s+\/jit release JIT-1/);
+      expect(dms.find((d) => d.body.includes('JIT-1 ended'))!.body).toContain('has ended (the window ended)');
+      expect(t.stdout).toContain('[console] JIT-1 is expired.');
+
+      const active = dms.find((d) => d.body.includes('JIT-1 approved and active'))!;
+      if (HAS_JWT) {
+        const token = /eyJ[\w-]+\.[\w-]+\.[\w-]+/.exec(active.body)?.[0];
+        expect(token, active.body).toBeDefined();
+        expect(active.body).toContain('JWT (only you see this):');
+        // The token is printed exactly once, in alice's DM: never in a channel, a reply, another DM or a log.
+        const holding = t.blocks.filter((b) => b.body.includes(token!));
+        expect(holding.map((b) => b.header)).toEqual(['DM to alice']);
+        expect(t.stdout.split(token!).length - 1).toBe(1);
+        expect(t.stderr).not.toContain(token!);
+      } else {
+        expect(active.body).toContain('approved (no credential is issued');
+      }
+      for (const block of t.blocks.filter((b) => b.header.startsWith('#'))) expect(block.body).not.toMatch(/eyJ[\w-]+\.[\w-]+\./);
+      // Nobody else got a DM about JIT-1's secret; bob got none at all.
+      expect(t.blocksTo('DM to bob')).toEqual([]);
+
+      const list = aliceReplies[aliceReplies.length - 1]!;
+      expect(list).toContain('Your requests (newest first):');
+      expect(list).toContain('JIT-1 deploy for 12s: over (expired)');
+
+      const verify = await runJitbot(['audit', 'verify'], { env: jit.env });
+      expect(verify.code, explain(verify)).toBe(0);
+      expect(verify.stdout).toMatch(/^ok: \d+ events, chain intact\n$/);
+    },
+    60_000,
+  );
+
+  it('cancel: only the requester may cancel; the card closes and a late approval is told it is over', async () => {
+    const t = await instance('cancel').console([
+      'request deploy 1m waiting for review',
+      '/as bob',
+      'cancel JIT-1',
+      '/as alice',
+      'cancel JIT-1',
+      '/wait JIT-1 cancelled 10s',
+      '/as bob',
+      'approve JIT-1',
+    ]);
+    expect(t.code, explain(t)).toBe(0);
+    const [bobCancel, bobApprove] = t.repliesTo('bob');
+    expect(bobCancel).toContain('Only alice, who asked for JIT-1, may cancel it.');
+    expect(t.repliesTo('alice')[1]).toContain('JIT-1 is cancelled.');
+    expect(bobApprove).toContain('JIT-1 is cancelled, so it cannot be approved now.');
+    const last = t.blocksTo('#approvals').at(-1)!;
+    expect(last.body).toContain('JIT-1: cancelled');
+    expect(last.body).toMatch(/Status\s+Cancelled by alice\./);
+    expect(last.body).not.toContain('[Approve]');
+  }, 40_000);
+
+  it('release: the requester ends her access early and is told it ended', async () => {
+    const t = await instance('release').console([
+      'request deploy 5m',
+      '/as carol',
+      'approve JIT-1',
+      '/wait JIT-1 active',
+      '/as alice',
+      'release JIT-1',
+      '/wait JIT-1 released 15s',
+    ]);
+    expect(t.code, explain(t)).toBe(0);
+    expect(t.repliesTo('alice')[1]).toContain('JIT-1: your access is being revoked now.');
+    const ended = t.blocksTo('DM to alice').find((d) => d.body.includes('JIT-1 ended'));
+    expect(ended?.body, explain(t)).toContain('has ended (released by alice)');
+    expect(t.blocksTo('#approvals').at(-1)!.body).toMatch(/Ended: released by alice at/);
+    expect(t.stdout).toContain('[console] JIT-1 is released.');
+  }, 40_000);
+
+  it('extend: the requester asks for more time, an approver approves it, the new end is announced', async () => {
+    const t = await instance('extend').console([
+      'request deploy 1m',
+      '/as bob',
+      'approve JIT-1',
+      '/wait JIT-1 active',
+      '/as alice',
+      'extend JIT-1 30s still deploying',
+      '/as bob',
+      'list',
+      'approve JIT-1',
+      '/sleep 1s',
+      '/as alice',
+      'extend JIT-1 1h',
+      'release JIT-1',
+      '/wait JIT-1 released 15s',
+    ]);
+    expect(t.code, explain(t)).toBe(0);
+    const alice = t.repliesTo('alice');
+    expect(alice[1]).toContain('JIT-1: extension of 30s requested; approvers have been asked.');
+    const [, bobList, bobApproves] = t.repliesTo('bob');
+    expect(bobList).toMatch(/Waiting on you:\n\s+• JIT-1 deploy for 1m: already approved by bob and active until/);
+    expect(bobApproves).toMatch(/You approved the extension of JIT-1; it now ends at/);
+    expect(t.blocksTo('DM to alice').some((d) => d.body.includes('JIT-1 extended') && d.body.includes('now ends at'))).toBe(true);
+    // A second extension beyond what is left is refused with the allowance.
+    expect(alice[2]).toMatch(/JIT-1 may be extended by up to/);
+  }, 40_000);
+
+  it('revoke: refused for a non-admin, done by an admin; the requester is told who ended it', async () => {
+    const t = await instance('revoke').console([
+      'request deploy 5m',
+      '/as bob',
+      'approve JIT-1',
+      '/wait JIT-1 active',
+      '/as dave',
+      'revoke JIT-1',
+      '/as alice',
+      'revoke JIT-1',
+      '/as carol',
+      'revoke JIT-1 suspicious activity',
+      '/wait JIT-1 revoked 15s',
+    ]);
+    expect(t.code, explain(t)).toBe(0);
+    expect(t.repliesTo('dave')[0]).toContain("Only admins may revoke someone's access.");
+    expect(t.repliesTo('alice')[1]).toContain('To end your own, use /jit release JIT-1.');
+    expect(t.repliesTo('carol')[0]).toContain('JIT-1: access of alice is being revoked now.');
+    const ended = t.blocksTo('DM to alice').find((d) => d.body.includes('JIT-1 ended'));
+    expect(ended?.body, explain(t)).toContain('has ended (revoked by carol)');
+    expect(t.blocksTo('#approvals').at(-1)!.body).toMatch(/Ended: revoked by carol at/);
+  }, 40_000);
+
+  it('resources, audit, help and the console commands answer the person typing', async () => {
+    const t = await instance('info').console([
+      'resources',
+      'request deploy 1m first try',
+      '/as bob',
+      'deny JIT-1 not today',
+      '/wait JIT-1 denied 10s',
+      '/as alice',
+      '/jit audit JIT-1',
+      '/as dave',
+      'audit JIT-1',
+      'help',
+      '/help',
+      '/as zed',
+      '/as',
+      '/sleep 300ms',
+      '/sleep forever',
+      '/wait JIT-1 bogus',
+      '/wait JIT-1 active 10s',
+      '/frobnicate',
+      '/quit',
+      'resources',
+    ]);
+    expect(t.code, explain(t)).toBe(0);
+    const [resources, , audit] = t.repliesTo('alice');
+    expect(resources).toContain('You may request:');
+    expect(resources).toMatch(/• deploy: Deploy token for staging \(10s to 10m, default 12s; reason optional\)/);
+    expect(resources).toMatch(/• prod-gate: .*\(10s to 1h, default 1m; reason required, ticket \^\[A-Z\]\+-\[0-9\]\+\$\)/);
+    expect(audit).toMatch(/JIT-1: alice → deploy \(already denied by bob\)/);
+    expect(audit).toMatch(/#\d+ \S+ request\.created by alice/);
+    expect(audit).toMatch(/#\d+ \S+ request\.denied by bob/);
+    expect(t.blocksTo('DM to alice').some((d) => d.body.includes('JIT-1 denied') && d.body.includes('by bob: not today'))).toBe(true);
+
+    const [daveAudit, help] = t.repliesTo('dave');
+    expect(daveAudit).toContain('Only the requester, approvers of deploy and admins may see the history of JIT-1.');
+    expect(help).toContain('/jit request <resource> <duration> [reason…]');
+    expect(help).toContain('/jit revoke <id> [reason…]');
+    expect(t.stdout).toContain('[console] Console: /as <person> switches who is typing');
+    expect(t.stdout).toContain('/wait <id> <status> [timeout]');
+    expect(t.stdout).toContain('[console] There is no person "zed" in the policy. People: alice, bob, carol, dave.');
+    expect(t.stdout).toContain('[console] Typing as dave. People: alice, bob, carol, dave.');
+    expect(t.stdout).toContain('[console] Say how long: /sleep 15s');
+    expect(t.stdout).toMatch(/\[console\] Say which request, which status .*Statuses: pending, approved/);
+    expect(t.stdout).toContain('[console] JIT-1 is denied; it will not become active.');
+    expect(t.stdout).toContain('[console] There is no console command /frobnicate.');
+    // /quit stops reading: the line after it never runs.
+    expect(t.repliesTo('dave')).toHaveLength(2);
+  }, 40_000);
+
+  it('bad input gets a reply that says what would be right', async () => {
+    const t = await instance('bad').console([
+      'request nope 1m',
+      'request deploy 0m',
+      'request deploy -5m',
+      'request deploy 2h',
+      'request deploy',
+      'prod-gate 10m',
+      'prod-gate 10m just because',
+      'approve JIT-x',
+      'approve JIT-999',
+      'extend JIT-1',
+      '/jit',
+    ]);
+    expect(t.code, explain(t)).toBe(0);
+    const r = t.repliesTo('alice');
+    expect(r[0]).toContain('There is no resource "nope". You may request: deploy, prod-gate.');
+    expect(r[1]).toContain('"0m" is zero');
+    expect(r[1]).toContain('deploy may be requested for 10s to 10m.');
+    expect(r[2]).toContain('"-5m" is not a duration');
+    expect(r[2]).toContain('deploy may be requested for 10s to 10m.');
+    expect(r[3]).toContain('2h is out of range: deploy may be requested for 10s to 10m.');
+    expect(r[4]).toContain('Say for how long: /jit request deploy <duration> <reason>');
+    expect(r[5]).toContain('prod-gate needs a reason matching ^[A-Z]+-[0-9]+$');
+    expect(r[6]).toContain('prod-gate needs a ticket in the reason matching ^[A-Z]+-[0-9]+$.');
+    expect(r[7]).toContain('"JIT-x" is not a request id; ids look like JIT-42.');
+    expect(r[8]).toContain('There is no request JIT-999.');
+    expect(r[9]).toContain('Say how much longer: /jit extend JIT-1 30m <reason>.');
+    // `/jit` alone, piped: the choices and the whole command to type.
+    expect(r[10]).toContain('You may request:');
+    expect(r[10]).toMatch(/• deploy: Deploy token for staging \(10s to 10m, default 12s; reason optional\)/);
+    expect(r[10]).toContain('Type the whole command, for example:');
+    expect(r[10]).toContain('/jit request deploy 12s [reason]');
+    // Nothing was created.
+    expect(t.blocksTo('#approvals')).toEqual([]);
+  }, 40_000);
+
+  it('the built-in demo policy runs when no policy is named and ./jitbot.yaml is absent', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'jitbot-console-demo-'));
+    const prefix = uniquePrefix('cdemo');
+    cleanups.push(async () => {
+      const redis = new Redis(inject('redisUrl'));
+      await deleteByPrefix(redis, prefix);
+      redis.disconnect();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const env = { REDIS_URL: inject('redisUrl'), JITBOT_KEY_PREFIX: prefix, JITBOT_DATA_DIR: path.join(dir, 'data') };
+    const result = await runJitbot(['console'], {
+      cwd: dir,
+      env,
+      input: ['resources', 'request staging-deploy 30s trying the demo', '/as bob', 'approve JIT-1', '/wait JIT-1 active'].join('\n'),
+      timeoutMs: 40_000,
+    });
+    const t = transcript(result);
+    expect(t.code, explain(t)).toBe(0);
+    expect(t.stdout).toContain('policy: built-in demo policy (no ./jitbot.yaml found; set JITBOT_POLICY to use yours)');
+    expect(t.stdout).toMatch(/To connect Slack set SLACK_BOT_TOKEN/);
+    const resources = t.repliesTo('alice')[0]!;
+    expect(resources).toMatch(/• staging-deploy: .*default 45s/);
+    expect(resources).toMatch(/• prod-gate: /);
+    const active = t.blocksTo('DM to alice').find((d) => d.body.includes('JIT-1 approved and active'));
+    expect(active?.body, explain(t)).toBeDefined();
+    if (HAS_JWT) expect(active!.body).toMatch(/JWT \(only you see this\):\n\s+eyJ/);
+  }, 45_000);
+
+  it('`jitbot start` with no platform and no terminal exits 2 naming the variables to set', async () => {
+    const result = await runJitbot(['start'], { timeoutMs: 20_000 });
+    expect(result.code, explain(result)).toBe(2);
+    for (const variable of ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN', 'TEAMS_APP_ID', 'TEAMS_APP_PASSWORD', 'TEAMS_TENANT_ID']) {
+      expect(result.stderr).toContain(variable);
+    }
+    expect(result.stderr).toContain('jitbot console');
+    expect(result.stdout).toBe('');
+  }, 25_000);
+});
