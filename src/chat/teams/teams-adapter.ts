@@ -2,6 +2,12 @@ import type { Logger } from '../../core/ports/logger.js';
 import type { Notifier } from '../../core/ports/notifier.js';
 import type { JitCore } from '../../core/services/create-core.js';
 import type { HttpServer } from '../../http/http-server.js';
+import { createBotFrameworkConnection } from './bot-framework-connection.js';
+import { ConversationDirectory } from './conversation-directory.js';
+import { TeamsBot } from './teams-bot.js';
+import type { TeamsConnection } from './teams-connection.js';
+import type { TeamsContext } from './teams-context.js';
+import { TeamsNotifier } from './teams-notifier.js';
 
 export interface TeamsAdapterOptions {
   core: JitCore;
@@ -13,6 +19,10 @@ export interface TeamsAdapterOptions {
   /** TEAMS_INSECURE_NO_AUTH=1: no Bot Framework authentication (Emulator and tests only). */
   insecureNoAuth: boolean;
   log: Logger;
+  /** The Bot Framework connection; tests may pass their own. Default: botbuilder's CloudAdapter. */
+  connection?: TeamsConnection;
+  /** How often people who could not be reached are looked up again (default 30 s). */
+  refreshEveryMs?: number;
 }
 
 export interface TeamsAdapter {
@@ -21,7 +31,48 @@ export interface TeamsAdapter {
   stop(): Promise<void>;
 }
 
-/** Builds the Teams adapter. (Placeholder until the Teams adapter lands.) */
-export async function createTeamsAdapter(_options: TeamsAdapterOptions): Promise<TeamsAdapter> {
-  throw new Error('Microsoft Teams support is not built yet');
+/**
+ * Microsoft Teams: `POST /api/messages` (when this process serves HTTP) through the Bot Framework,
+ * and a Notifier that posts approval cards to channels, updates them in place and sends DMs. Throws
+ * (the process does not start) when Bot Framework credentials are missing and insecureNoAuth is off.
+ */
+export async function createTeamsAdapter(options: TeamsAdapterOptions): Promise<TeamsAdapter> {
+  const { core, log } = options;
+  const tenantId = options.tenantId?.trim() || undefined;
+  const connection =
+    options.connection ??
+    createBotFrameworkConnection({ appId: options.appId, appPassword: options.appPassword, tenantId, insecureNoAuth: options.insecureNoAuth, log });
+  if (!connection.authenticated) {
+    log.warn(
+      { variable: 'TEAMS_INSECURE_NO_AUTH' },
+      '!!! INSECURE: Microsoft Teams requests are NOT authenticated (TEAMS_INSECURE_NO_AUTH=1). Anyone who can reach /api/messages can act as any Teams user. Use this only with the Bot Framework Emulator and in tests. !!!',
+    );
+  }
+  if (!tenantId) log.warn({ variable: 'TEAMS_TENANT_ID' }, 'TEAMS_TENANT_ID is not set: jitbot serves Teams users of every tenant that installs the app');
+
+  const directory = new ConversationDirectory(core.deps.store, log);
+  const context: TeamsContext = { core, connection, directory, log, tenantId };
+  const bot = new TeamsBot(context);
+  const notifier = new TeamsNotifier(context);
+  options.http?.route('POST', '/api/messages', (request) => connection.handle(request, bot.onActivity));
+
+  let timer: NodeJS.Timeout | undefined;
+  const teamsIds = () =>
+    Object.values(core.deps.policy().people)
+      .map((person) => person.teams)
+      .filter((id): id is string => id !== undefined);
+  return {
+    notifier,
+    async start() {
+      await directory.preload(teamsIds());
+      // Another process (the web half) may learn someone's address: look again for those still missing.
+      timer = setInterval(() => void directory.preload(teamsIds().filter((id) => directory.reachable(id) !== true)), options.refreshEveryMs ?? 30_000);
+      timer.unref();
+      log.info({ authenticated: connection.authenticated, tenant: tenantId ?? 'any', inbound: options.http !== undefined }, 'Microsoft Teams ready');
+    },
+    async stop() {
+      if (timer) clearInterval(timer);
+      timer = undefined;
+    },
+  };
 }

@@ -1,0 +1,238 @@
+// The one file that imports botbuilder (archived by Microsoft at the end of 2025). A move to
+// @microsoft/agents-hosting replaces this file and nothing else: see README-teams.md.
+import {
+  CloudAdapter,
+  ConfigurationBotFrameworkAuthentication,
+  type Activity,
+  type ConversationParameters,
+  type ConversationReference,
+  type ConversationResourceResponse,
+  type TurnContext,
+} from 'botbuilder';
+import type { Logger } from '../../core/ports/logger.js';
+import type { HttpRequest, HttpResponse } from '../../http/http-server.js';
+import {
+  ConnectorError,
+  type ActivityHandler,
+  type ConversationAddress,
+  type CreateConversationRequest,
+  type OutboundActivity,
+  type TeamsConnection,
+} from './teams-connection.js';
+
+export interface BotFrameworkConnectionOptions {
+  appId?: string | undefined;
+  appPassword?: string | undefined;
+  tenantId?: string | undefined;
+  insecureNoAuth: boolean;
+  log: Logger;
+}
+
+/** What botbuilder keeps in a turn's state under `adapter.ConnectorClientKey` (the parts used here). */
+interface ConnectorClientLike {
+  conversations: {
+    createConversation(parameters: ConversationParameters): Promise<ConversationResourceResponse>;
+    sendToConversation(conversationId: string, activity: Partial<Activity>): Promise<{ id?: string }>;
+  };
+}
+
+/**
+ * Builds the Bot Framework connection: botbuilder's CloudAdapter with
+ * ConfigurationBotFrameworkAuthentication (SingleTenant when a tenant is configured, else MultiTenant).
+ * Refuses to build without an app id and password unless `insecureNoAuth` is set: botbuilder itself
+ * would silently accept anonymous requests when the app id is empty.
+ */
+export function createBotFrameworkConnection(options: BotFrameworkConnectionOptions): TeamsConnection {
+  const { log } = options;
+  const appId = options.appId?.trim() || undefined;
+  const appPassword = options.appPassword?.trim() || undefined;
+  const tenantId = options.tenantId?.trim() || undefined;
+  if (!options.insecureNoAuth && (!appId || !appPassword)) {
+    throw new Error(
+      'Microsoft Teams needs TEAMS_APP_ID and TEAMS_APP_PASSWORD (and TEAMS_TENANT_ID for a single-tenant bot); refusing to accept unauthenticated Bot Framework requests. TEAMS_INSECURE_NO_AUTH=1 turns authentication off for the Bot Framework Emulator and tests only.',
+    );
+  }
+  const authenticated = !options.insecureNoAuth;
+  const auth = authenticated
+    ? new ConfigurationBotFrameworkAuthentication({
+        MicrosoftAppId: appId,
+        MicrosoftAppPassword: appPassword,
+        MicrosoftAppType: tenantId ? 'SingleTenant' : 'MultiTenant',
+        ...(tenantId ? { MicrosoftAppTenantId: tenantId } : {}),
+      })
+    : // No app id at all: botbuilder's anonymous mode (the Emulator's), inbound and outbound.
+      new ConfigurationBotFrameworkAuthentication({});
+  const adapter = new CloudAdapter(auth);
+  adapter.onTurnError = async (_context, error) => {
+    log.error({ error: error instanceof Error ? error.message : String(error) }, 'teams turn failed');
+    throw error;
+  };
+  const connectorOf = (context: TurnContext): ConnectorClientLike => {
+    const client = context.turnState.get(adapter.ConnectorClientKey) as ConnectorClientLike | undefined;
+    if (!client) throw new Error('botbuilder provided no connector client');
+    return client;
+  };
+  // Proactive calls carry the app id as the audience of their token; anonymous mode uses ''.
+  const botAppId = authenticated ? (appId ?? '') : '';
+
+  async function continueIn(to: ConversationAddress, logic: (context: TurnContext) => Promise<void>): Promise<void> {
+    const reference: Partial<ConversationReference> = {
+      channelId: 'msteams',
+      serviceUrl: to.serviceUrl,
+      conversation: { id: to.conversationId, isGroup: false, conversationType: '', name: '', ...(to.tenantId ? { tenantId: to.tenantId } : {}) },
+      ...(to.botId ? { bot: { id: to.botId, name: '' } } : {}),
+    };
+    await adapter.continueConversationAsync(botAppId, reference, logic);
+  }
+
+  return {
+    authenticated,
+    appId,
+
+    async handle(request: HttpRequest, onActivity: ActivityHandler): Promise<HttpResponse> {
+      let body: unknown;
+      try {
+        body = JSON.parse(request.rawBody.toString('utf8'));
+      } catch {
+        return { status: 400, body: { error: 'the body is not JSON' } };
+      }
+      if (typeof body !== 'object' || body === null || Array.isArray(body) || typeof (body as { type?: unknown }).type !== 'string') {
+        return { status: 400, body: { error: 'the body is not a Bot Framework activity' } };
+      }
+      const authorization = request.headers.authorization;
+      // Cheap refusal before botbuilder (which also prints every failure to stderr).
+      if (authenticated && (typeof authorization !== 'string' || !/^Bearer\s+\S+/i.test(authorization))) {
+        return { status: 401, body: { error: 'missing Bot Framework credentials' } };
+      }
+      const captured = new CapturedResponse();
+      await adapter.process(
+        { method: 'POST', headers: request.headers, body: body as Record<string, unknown> },
+        captured,
+        async (context) => {
+          const reply = await onActivity(context.activity, {
+            async send(activity: OutboundActivity) {
+              const sent = await context.sendActivity(activity as Partial<Activity>);
+              return sent?.id ?? '';
+            },
+          });
+          if (reply && context.activity.type === 'invoke') {
+            await context.sendActivity({ type: 'invokeResponse', value: { status: reply.status, body: reply.body } });
+          }
+        },
+      );
+      if (captured.code === 401) return { status: 401, body: { error: 'invalid Bot Framework credentials' } };
+      if (captured.code >= 500) {
+        // e.g. the OpenID keys of the Bot Framework could not be fetched: the Connector retries; keep details in the log.
+        log.warn({ status: captured.code, detail: String(typeof captured.body === 'string' ? captured.body : JSON.stringify(captured.body ?? '')).slice(0, 300) }, 'a Teams request failed');
+        return { status: captured.code, body: { error: 'the activity could not be processed' } };
+      }
+      return captured.toResponse();
+    },
+
+    async send(to, activity) {
+      let id = '';
+      // Straight to the conversation: a proactive message is not a reply to any earlier activity.
+      await call('send a message', () =>
+        continueIn(to, async (context) => {
+          id = (await connectorOf(context).conversations.sendToConversation(to.conversationId, activity as Partial<Activity>))?.id ?? '';
+        }),
+      );
+      return id;
+    },
+
+    async createConversation(request: CreateConversationRequest) {
+      const parameters: ConversationParameters = {
+        isGroup: request.channelId !== undefined,
+        bot: { id: request.botId ?? '', name: '' },
+        members: request.memberId ? [{ id: request.memberId, name: '' }] : [],
+        topicName: '',
+        tenantId: request.tenantId ?? '',
+        activity: (request.activity ?? undefined) as Activity,
+        channelData: {
+          ...(request.channelId ? { channel: { id: request.channelId } } : {}),
+          ...(request.tenantId ? { tenant: { id: request.tenantId } } : {}),
+        },
+      };
+      if (!request.botId) delete (parameters as Partial<ConversationParameters>).bot;
+      if (!request.activity) delete (parameters as Partial<ConversationParameters>).activity;
+      if (!request.tenantId) delete (parameters as Partial<ConversationParameters>).tenantId;
+      let result: ConversationResourceResponse | undefined;
+      // A turn on the target service gives botbuilder's authenticated connector client for it.
+      await call(request.channelId ? 'post in a channel' : 'open a personal chat', () =>
+        continueIn({ serviceUrl: request.serviceUrl, conversationId: request.channelId ?? request.memberId ?? '', tenantId: request.tenantId, botId: request.botId }, async (context) => {
+          result = await connectorOf(context).conversations.createConversation(parameters);
+        }),
+      );
+      if (!result?.id) throw new ConnectorError('the Bot Connector created a conversation without an id', undefined, undefined);
+      return { conversationId: result.id, activityId: result.activityId || undefined };
+    },
+
+    async update(to, activityId, activity) {
+      await call('update a message', () =>
+        continueIn(to, async (context) => {
+          await context.updateActivity({ ...activity, id: activityId } as Partial<Activity>);
+        }),
+      );
+    },
+  };
+}
+
+/** Runs a Bot Connector call and turns its failure into a ConnectorError with status and Retry-After. */
+async function call<T>(what: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof ConnectorError) throw error;
+    const { status, retryAfterMs } = describeFailure(error);
+    throw new ConnectorError(`the Bot Connector refused to ${what}${status ? ` (HTTP ${status})` : `: ${error instanceof Error ? error.message : String(error)}`}`, status, retryAfterMs, {
+      cause: error,
+    });
+  }
+}
+
+function describeFailure(error: unknown): { status: number | undefined; retryAfterMs: number | undefined } {
+  const e = error as { statusCode?: unknown; status?: unknown; response?: { status?: unknown; headers?: unknown } } | undefined;
+  const raw = e?.statusCode ?? e?.status ?? e?.response?.status;
+  const status = typeof raw === 'number' && raw >= 100 && raw < 600 ? raw : undefined;
+  const headers = e?.response?.headers as { get?: (name: string) => string | undefined } | Record<string, string> | undefined;
+  const header = typeof headers?.get === 'function' ? headers.get('retry-after') : (headers as Record<string, string> | undefined)?.['retry-after'];
+  return { status, retryAfterMs: parseRetryAfter(header) };
+}
+
+/** Retry-After in seconds or as an HTTP date, in milliseconds. */
+export function parseRetryAfter(value: string | undefined): number | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return Math.round(seconds * 1000);
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+}
+
+/** The Express-like response botbuilder's CloudAdapter.process writes to, captured for our HTTP server. */
+class CapturedResponse {
+  socket: unknown = null;
+  code = 200;
+  body: unknown = undefined;
+  readonly headers: Record<string, string> = {};
+
+  status(code: number): void {
+    this.code = code;
+  }
+
+  header(name: string, value: unknown): void {
+    this.headers[name.toLowerCase()] = String(value);
+  }
+
+  send(body?: unknown): void {
+    if (body !== undefined) this.body = body;
+  }
+
+  end(): void {}
+
+  toResponse(): HttpResponse {
+    const body = this.body;
+    if (body === undefined || body === null) return { status: this.code, headers: this.headers };
+    if (typeof body === 'string' || Buffer.isBuffer(body)) return { status: this.code, headers: { 'content-type': 'text/plain; charset=utf-8', ...this.headers }, body };
+    return { status: this.code, headers: this.headers, body: body as object };
+  }
+}

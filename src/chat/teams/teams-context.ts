@@ -1,0 +1,26 @@
+import type { Actor } from '../../core/domain/access-request.js';
+import { isJitError } from '../../core/domain/errors.js';
+import type { Logger } from '../../core/ports/logger.js';
+import type { JitCore } from '../../core/services/create-core.js';
+import type { ConversationDirectory } from './conversation-directory.js';
+import type { TeamsConnection } from './teams-connection.js';
+
+/** What the Teams handlers share: the core, the Bot Framework connection, the reference directory. */
+export interface TeamsContext {
+  core: JitCore;
+  connection: TeamsConnection;
+  directory: ConversationDirectory;
+  log: Logger;
+  /** TEAMS_TENANT_ID: the only tenant served, when set. */
+  tenantId: string | undefined;
+}
+
+export type PersonActor = Actor & { kind: 'person' };
+
+/** The sentence a person sees for a failure: the JitError's own message, or a generic one with a reference. */
+export function userMessage(context: TeamsContext, error: unknown, what: string): string {
+  if (isJitError(error)) return error.message;
+  const correlation = Math.random().toString(36).slice(2, 10);
+  context.log.error({ error: error instanceof Error ? error.message : String(error), correlation, what }, 'teams action failed');
+  return `Something went wrong on jitbot's side (reference ${correlation}); nothing was changed. Try again, or tell an admin.`;
+}
