@@ -1,0 +1,120 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { LoopbackServer, type FakeReply, type FakeRequest } from './fake-github-loopback.js';
+
+/**
+ * A webhook receiver as the README asks receivers to be, written from the Standard Webhooks 1.0
+ * spec (not from jitbot's signing code): it checks `webhook-signature` over `id.timestamp.body` with
+ * the base64 key after `whsec_`, rejects timestamps more than 5 minutes off (401), and deduplicates by
+ * `webhook-id` — a repeated id gets the first answer again and changes nothing. In `async` mode it
+ * answers 202 with a status URL that reports `pending` a few times, then `succeeded`.
+ */
+
+export interface ReceivedEvent {
+  id: string;
+  type: string;
+  body: Record<string, unknown>;
+}
+
+export class WebhookReceiver {
+  readonly server: LoopbackServer;
+  readonly secret: string;
+  /** Grants activated and not deactivated, by grant id. */
+  readonly active = new Map<string, ReceivedEvent>();
+  /** Every event applied (once per webhook-id). */
+  readonly applied: ReceivedEvent[] = [];
+  /** Requests refused for a bad signature or timestamp. */
+  rejected = 0;
+  mode: 'sync' | 'async' = 'sync';
+  /** In async mode: how many status polls say `pending` before `succeeded`. */
+  pendingPolls = 2;
+  /** In async mode: make the job fail (status `failed`). */
+  failJobs = false;
+  /** Returned in 200 answers to activate (e.g. `{ details: {...}, secret: {...} }`). */
+  extraAnswer: Record<string, unknown> = {};
+  readonly #answers = new Map<string, FakeReply>();
+  readonly #jobs = new Map<string, { polls: number; event: ReceivedEvent }>();
+
+  constructor(secret = `whsec_${randomBytes(32).toString('base64')}`) {
+    this.secret = secret;
+    this.server = new LoopbackServer((req) => this.#handle(req));
+  }
+
+  async start(): Promise<string> {
+    await this.server.start();
+    return this.url;
+  }
+
+  /** The endpoint to configure. */
+  get url(): string {
+    return `${this.server.url}/hooks/jitbot`;
+  }
+
+  async stop(): Promise<void> {
+    await this.server.stop();
+  }
+
+  /** How many requests carried this webhook-id. */
+  deliveries(id: string): number {
+    return this.server.log.filter((r) => r.headers['webhook-id'] === id).length;
+  }
+
+  #verified(req: FakeRequest): string | undefined {
+    const id = req.headers['webhook-id'];
+    const timestamp = req.headers['webhook-timestamp'];
+    const signatures = req.headers['webhook-signature'];
+    if (typeof id !== 'string' || typeof timestamp !== 'string' || typeof signatures !== 'string') return undefined;
+    if (!/^\d+$/.test(timestamp) || Math.abs(Date.now() / 1000 - Number(timestamp)) > 300) return undefined;
+    const key = Buffer.from(this.secret.slice('whsec_'.length), 'base64');
+    const expected = createHmac('sha256', key).update(`${id}.${timestamp}.${req.rawBody}`).digest();
+    for (const candidate of signatures.split(' ')) {
+      const [version, value] = candidate.split(',');
+      if (version !== 'v1' || !value) continue;
+      const given = Buffer.from(value, 'base64');
+      if (given.length === expected.length && timingSafeEqual(given, expected)) return id;
+    }
+    return undefined;
+  }
+
+  #handle(req: FakeRequest): FakeReply {
+    const id = this.#verified(req);
+    if (!id) {
+      this.rejected += 1;
+      return { status: 401, body: { error: 'bad signature or timestamp' } };
+    }
+    if (req.method === 'GET' && req.path.startsWith('/hooks/status/')) {
+      const job = this.#jobs.get(req.path.slice('/hooks/status/'.length));
+      if (!job) return { status: 404, body: { error: 'unknown job' } };
+      job.polls += 1;
+      if (job.polls <= this.pendingPolls) return { status: 200, body: { status: 'pending' } };
+      if (this.failJobs) return { status: 200, body: { status: 'failed', message: 'the target refused the change' } };
+      this.#apply(job.event);
+      return { status: 200, body: { status: 'succeeded', details: { note: 'applied asynchronously' } } };
+    }
+    if (req.method !== 'POST' || req.path !== '/hooks/jitbot') return { status: 404, body: { error: 'not here' } };
+    const known = this.#answers.get(id);
+    if (known) return known;
+    const body = req.body as Record<string, unknown> | undefined;
+    const type = typeof body?.type === 'string' ? body.type : '';
+    if (!['grant.activate', 'grant.deactivate', 'grant.extend'].includes(type)) return { status: 400, body: { error: `unknown event type ${type}` } };
+    const event: ReceivedEvent = { id, type, body: body! };
+    let reply: FakeReply;
+    if (this.mode === 'async') {
+      const job = randomBytes(6).toString('hex');
+      this.#jobs.set(job, { polls: 0, event });
+      reply = { status: 202, headers: { location: `/hooks/status/${job}` }, body: { status: 'pending' } };
+    } else {
+      this.#apply(event);
+      reply = { status: 200, body: { status: type === 'grant.deactivate' ? 'revoked' : 'active', ...(type === 'grant.activate' ? this.extraAnswer : {}) } };
+    }
+    this.#answers.set(id, reply);
+    return reply;
+  }
+
+  #apply(event: ReceivedEvent): void {
+    if (this.applied.some((e) => e.id === event.id)) return;
+    this.applied.push(event);
+    const grantId = ((event.body.data as Record<string, unknown>).grant as { id: string }).id;
+    if (event.type === 'grant.deactivate') this.active.delete(grantId);
+    else this.active.set(grantId, event);
+  }
+}
