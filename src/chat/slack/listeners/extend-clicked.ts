@@ -1,0 +1,38 @@
+import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import { parseRequestId } from '../../../core/domain/access-request.js';
+import { notApplicableMessage } from '../../../core/domain/lifecycle.js';
+import { renderExtendForm } from '../blocks/render-views.js';
+import { ACTION_IDS } from '../slack-ids.js';
+import { slackErrorCode } from '../slack-web-client.js';
+import { failureText, fromHome, identify, reply, replyTargetOf, type InteractionBody, type SlackDeps } from './interaction.js';
+
+/** Extend (on the expiring-soon DM or the Home tab) opens a modal asking how much longer and why. */
+export function registerExtendClicked(app: App, deps: SlackDeps): void {
+  app.action<BlockAction<ButtonAction>>({ type: 'block_actions', action_id: ACTION_IDS.extend }, async ({ ack, body, action }) => {
+    await ack();
+    const target = replyTargetOf(body as InteractionBody);
+    const who = identify(deps.core, target.slackUserId);
+    if ('refusal' in who) return reply(deps, target, who.refusal);
+    const id = parseRequestId(action.value ?? '');
+    if (!id) return reply(deps, target, 'That button does not name a request; use /jit list.');
+    try {
+      const request = await deps.core.deps.store.get(id);
+      if (!request) return reply(deps, target, `There is no request ${id}.`);
+      if (request.requester !== who.actor.person) return reply(deps, target, `Only ${request.requester}, who asked for ${id}, may extend it.`);
+      if (request.status !== 'active') return reply(deps, target, notApplicableMessage(request, 'request_extension'));
+      if (request.pendingExtension) return reply(deps, target, `${id} already has an extension waiting for approval.`);
+      const { triggerId, ...rest } = target;
+      if (!triggerId) return reply(deps, rest, `Use /jit extend ${id} <duration> <reason>.`);
+      await deps.client.views.open({
+        trigger_id: triggerId,
+        view: renderExtendForm(request, id, { ...(target.responseUrl ? { responseUrl: target.responseUrl } : {}), ...(fromHome(body as InteractionBody) ? { fromHome: true } : {}) }),
+      });
+    } catch (error) {
+      if (slackErrorCode(error) !== 'unknown') {
+        deps.log.warn({ error: slackErrorCode(error) }, 'could not open the extend form');
+        return reply(deps, { ...target, triggerId: '' }, `Slack did not open the form in time; type /jit extend ${id} <duration> <reason> instead.`);
+      }
+      return reply(deps, target, failureText(error, deps.log));
+    }
+  });
+}
