@@ -84,7 +84,8 @@ export class FakeGitHub {
   #nextId = 1000;
   readonly #routes: Route[] = [];
 
-  constructor() {
+  /** `/api/v3` serves the API under that prefix, as GitHub Enterprise Server does. */
+  constructor(readonly options: { pathPrefix?: string } = {}) {
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     this.app = { appId: 4242, privateKey: privateKey.export({ type: 'pkcs1', format: 'pem' }).toString(), publicKey: createPublicKey(publicKey.export({ type: 'spki', format: 'pem' })) };
     this.#defineRoutes();
@@ -99,8 +100,9 @@ export class FakeGitHub {
     return this.server.start();
   }
 
+  /** The API's base URL (what `baseUrl` should be). */
   get url(): string {
-    return this.server.url;
+    return `${this.server.url}${this.options.pathPrefix ?? ''}`;
   }
 
   async stop(): Promise<void> {
@@ -207,6 +209,9 @@ export class FakeGitHub {
       'x-ratelimit-resource': 'core',
       'x-github-api-version-selected': '2022-11-28',
     };
+    const prefix = this.options.pathPrefix ?? '';
+    if (prefix && !req.path.startsWith(`${prefix}/`)) return { status: 404, headers, body: { message: 'Not Found', documentation_url } };
+    req = { ...req, path: req.path.slice(prefix.length) };
     const route = this.#routes.find((r) => r.method === req.method && r.pattern.test(req.path));
     let reply: FakeReply;
     if (!route) {

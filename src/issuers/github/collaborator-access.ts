@@ -178,9 +178,9 @@ export class CollaboratorAccess {
     const [owner, repo] = params.repo.split('/') as [string, string];
     const held = await this.#state.withLock(this.#key(params.repo, login), async (slot) => {
       const entry = await readEntry(slot, `${login} on ${params.repo}`);
-      return entry === undefined ? undefined : grant.grantId in entry.holders;
+      return entry !== undefined && grant.grantId in entry.holders;
     });
-    if (held === false) return false;
+    if (held !== true) return false;
     try {
       const answer = await this.#api.request<{ role_name?: string; permission?: string }>(
         'GET /repos/{owner}/{repo}/collaborators/{username}/permission',

@@ -38,7 +38,7 @@ export class GitHubApi {
   readonly #now: () => number;
   readonly #installationTokens = new Map<number, CachedToken>();
   readonly #pendingTokens = new Map<number, Promise<CachedToken>>();
-  readonly #installationByOwner = new Map<string, number>();
+  readonly #installationByOwner = new Map<string, Promise<number>>();
   #appAuth: ReturnType<typeof createAppAuth> | undefined;
 
   constructor(settings: GitHubSettings, options: GitHubApiOptions = {}) {
@@ -95,11 +95,16 @@ export class GitHubApi {
     const known = this.#installationByOwner.get(key);
     if (known !== undefined) return known;
     const repo = typeof params.repo === 'string' ? params.repo : undefined;
-    const found = repo
-      ? await this.asApp<{ id: number }>('GET /repos/{owner}/{repo}/installation', { owner, repo }, `finding jitbot's App installation on ${owner}/${repo} (${doing})`)
-      : await this.asApp<{ id: number }>('GET /orgs/{org}/installation', { org: owner }, `finding jitbot's App installation on ${owner} (${doing})`);
-    this.#installationByOwner.set(key, found.data.id);
-    return found.data.id;
+    const finding = (async () => {
+      const found = repo
+        ? await this.asApp<{ id: number }>('GET /repos/{owner}/{repo}/installation', { owner, repo }, `finding jitbot's App installation on ${owner}/${repo} (${doing})`)
+        : await this.asApp<{ id: number }>('GET /orgs/{org}/installation', { org: owner }, `finding jitbot's App installation on ${owner} (${doing})`);
+      return found.data.id;
+    })();
+    // One lookup per owner, shared by concurrent callers; a failed one is asked again next time.
+    this.#installationByOwner.set(key, finding);
+    finding.catch(() => this.#installationByOwner.delete(key));
+    return finding;
   }
 
   /** The App's credentials, or a clear refusal when the issuer is configured with a token. */

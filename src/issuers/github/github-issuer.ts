@@ -82,6 +82,17 @@ export class GitHubIssuer implements Issuer {
     });
   }
 
+  /**
+   * The window was extended. Roles and memberships have no expiry of their own: nothing changes.
+   * An app token must still fit GitHub's hour; a new one is minted (and DM'd) when the one handed
+   * out ends before the new window does.
+   */
+  async extend(grant: GrantContext, receipt: IssueReceipt): Promise<IssueResult> {
+    const params = this.#params(grant);
+    if (params.mode !== 'app-token') return { receipt };
+    return this.#guard(() => this.#appTokens.issue(grant, params));
+  }
+
   async revoke(grant: GrantContext, receipt: IssueReceipt | undefined): Promise<void> {
     const parsed = GitHubParamsSchema.safeParse(grant.params);
     // Params that never parsed never issued anything.

@@ -117,9 +117,9 @@ export class TeamAccess {
   async verify(grant: GrantContext, params: TeamParams, login: string): Promise<boolean> {
     const held = await this.#state.withLock(this.#key(params, login), async (slot) => {
       const entry = await readEntry(slot, `${login} in team ${params.org}/${params.team}`);
-      return entry === undefined ? undefined : grant.grantId in entry.holders;
+      return entry !== undefined && grant.grantId in entry.holders;
     });
-    if (held === false) return false;
+    if (held !== true) return false;
     const membership = await this.#membership(params, login);
     return membership !== undefined && ROLES.covers(membership.role, params.role);
   }
