@@ -2,7 +2,10 @@
  * The built-in demo policy: used when no policy is named and ./jitbot.yaml does not exist, so that
  * `npm start` on a fresh clone shows a whole lifecycle in about a minute.
  */
-export const DEMO_POLICY_YAML = `version: 1
+export const DEMO_POLICY_YAML = `# The built-in demo: alice asks for staging-deploy (a signed JWT for 45s), bob approves, the token
+# arrives in alice's DM, 20s before the end she is reminded, then it is revoked: about a minute.
+# prod-gate shows a quorum (two approvers) and a ticket pattern. Copy this to ./jitbot.yaml to change it.
+version: 1
 settings:
   approvalTimeout: 10m
   reminderBefore: 20s

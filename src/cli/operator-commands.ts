@@ -133,7 +133,8 @@ async function runOperator(command: (ctx: OperatorContext) => Promise<ExitCode>,
       ...(process.env.JITBOT_SECRET_KEY ? { secretKeyHex: process.env.JITBOT_SECRET_KEY } : {}),
     });
   } catch (error) {
-    io.err(`jitbot: cannot reach the store: ${error instanceof Error ? error.message : String(error)}`);
+    // The URL itself is not printed: REDIS_URL may hold a password.
+    io.err(`jitbot: cannot use ${redisUrl ? (environment.redisUrl ? 'the Redis at REDIS_URL' : 'the running embedded redis-server') : 'an embedded redis-server'}: ${error instanceof Error ? error.message : String(error)}`);
     return finish(2);
   }
   let code: ExitCode;

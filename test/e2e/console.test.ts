@@ -92,7 +92,7 @@ function instance(label: string, policy = POLICY): Instance {
   });
   return {
     env,
-    async console(lines, timeoutMs = 45_000) {
+    async console(lines, timeoutMs = 55_000) {
       const result = await runJitbot(['console'], { env, input: `${lines.join('\n')}\n`, timeoutMs });
       return transcript(result);
     },
@@ -189,7 +189,7 @@ describe('jitbot console (piped)', () => {
       expect(verify.code, explain(verify)).toBe(0);
       expect(verify.stdout).toMatch(/^ok: \d+ events, chain intact\n$/);
     },
-    60_000,
+    90_000,
   );
 
   it('cancel: only the requester may cancel; the card closes and a late approval is told it is over', async () => {
@@ -212,7 +212,7 @@ describe('jitbot console (piped)', () => {
     expect(last.body).toContain('JIT-1: cancelled');
     expect(last.body).toMatch(/Status\s+Cancelled by alice\./);
     expect(last.body).not.toContain('[Approve]');
-  }, 40_000);
+  }, 60_000);
 
   it('release: the requester ends her access early and is told it ended', async () => {
     const t = await instance('release').console([
@@ -230,7 +230,7 @@ describe('jitbot console (piped)', () => {
     expect(ended?.body, explain(t)).toContain('has ended (released by alice)');
     expect(t.blocksTo('#approvals').at(-1)!.body).toMatch(/Ended: released by alice at/);
     expect(t.stdout).toContain('[console] JIT-1 is released.');
-  }, 40_000);
+  }, 60_000);
 
   it('extend: the requester asks for more time, an approver approves it, the new end is announced', async () => {
     const t = await instance('extend').console([
@@ -258,7 +258,7 @@ describe('jitbot console (piped)', () => {
     expect(t.blocksTo('DM to alice').some((d) => d.body.includes('JIT-1 extended') && d.body.includes('now ends at'))).toBe(true);
     // A second extension beyond what is left is refused with the allowance.
     expect(alice[2]).toMatch(/JIT-1 may be extended by up to/);
-  }, 40_000);
+  }, 60_000);
 
   it('revoke: refused for a non-admin, done by an admin; the requester is told who ended it', async () => {
     const t = await instance('revoke').console([
@@ -281,7 +281,7 @@ describe('jitbot console (piped)', () => {
     const ended = t.blocksTo('DM to alice').find((d) => d.body.includes('JIT-1 ended'));
     expect(ended?.body, explain(t)).toContain('has ended (revoked by carol)');
     expect(t.blocksTo('#approvals').at(-1)!.body).toMatch(/Ended: revoked by carol at/);
-  }, 40_000);
+  }, 60_000);
 
   it('resources, audit, help and the console commands answer the person typing', async () => {
     const t = await instance('info').console([
@@ -330,7 +330,7 @@ describe('jitbot console (piped)', () => {
     expect(t.stdout).toContain('[console] There is no console command /frobnicate.');
     // /quit stops reading: the line after it never runs.
     expect(t.repliesTo('dave')).toHaveLength(2);
-  }, 40_000);
+  }, 60_000);
 
   it('bad input gets a reply that says what would be right', async () => {
     const t = await instance('bad').console([
@@ -367,7 +367,7 @@ describe('jitbot console (piped)', () => {
     expect(r[10]).toContain('/jit request deploy 12s [reason]');
     // Nothing was created.
     expect(t.blocksTo('#approvals')).toEqual([]);
-  }, 40_000);
+  }, 60_000);
 
   it('the built-in demo policy runs when no policy is named and ./jitbot.yaml is absent', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'jitbot-console-demo-'));
@@ -383,7 +383,7 @@ describe('jitbot console (piped)', () => {
       cwd: dir,
       env,
       input: ['resources', 'request staging-deploy 30s trying the demo', '/as bob', 'approve JIT-1', '/wait JIT-1 active'].join('\n'),
-      timeoutMs: 40_000,
+      timeoutMs: 55_000,
     });
     const t = transcript(result);
     expect(t.code, explain(t)).toBe(0);
@@ -395,7 +395,7 @@ describe('jitbot console (piped)', () => {
     const active = t.blocksTo('DM to alice').find((d) => d.body.includes('JIT-1 approved and active'));
     expect(active?.body, explain(t)).toBeDefined();
     if (HAS_JWT) expect(active!.body).toMatch(/JWT \(only you see this\):\n\s+eyJ/);
-  }, 45_000);
+  }, 60_000);
 
   it('`jitbot start` with no platform and no terminal exits 2 naming the variables to set', async () => {
     const result = await runJitbot(['start'], { timeoutMs: 20_000 });

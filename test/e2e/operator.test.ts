@@ -55,7 +55,7 @@ function tempDir(label: string): string {
 
 /** A console kept open (its workers carry out revocations) with stdin as the script. */
 function openConsole(env: Record<string, string | undefined>): JitbotProcess {
-  const running = startJitbot(['console'], { env, timeoutMs: 60_000 });
+  const running = startJitbot(['console'], { env, timeoutMs: 140_000 });
   cleanups.push(async () => {
     running.end();
     await running.result;
@@ -74,20 +74,29 @@ describe('operator CLI', () => {
       rmSync(dir, { recursive: true, force: true });
     });
     const env = { REDIS_URL: inject('redisUrl'), JITBOT_KEY_PREFIX: prefix, JITBOT_DATA_DIR: path.join(dir, 'data'), JITBOT_POLICY: path.join(dir, 'jitbot.yaml') };
-    const jit = (...args: string[]) => runJitbot(args, { env, timeoutMs: 30_000 });
+    const jit = (...args: string[]) => runJitbot(args, { env, timeoutMs: 60_000 });
 
     const chat = openConsole(env);
     chat.write(['request deploy 5m hotfix', '/as bob', 'approve JIT-1', '/wait JIT-1 active', '/as carol', 'request prod-gate 10m INC-9 checks', '/wait JIT-2 pending', ''].join('\n'));
     await chat.waitForOutput(/\[console\] JIT-2 is pending\./);
 
-    const grants = await jit('grants');
+    // Commands that change nothing run side by side (each is a process start).
+    const [grants, json, requests, pending, badState, unknown, notAnId, notActive] = await Promise.all([
+      jit('grants'),
+      jit('grants', '--json'),
+      jit('requests'),
+      jit('requests', '--state', 'pending', '--json'),
+      jit('requests', '--state', 'bogus'),
+      jit('revoke', 'JIT-99'),
+      jit('revoke', 'banana'),
+      jit('revoke', 'JIT-2'),
+    ]);
     expect(grants.code, explain(grants)).toBe(0);
     const lines = grants.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^ID\s+REQUESTER\s+RESOURCE\s+STATE\s+ISSUER\s+ENDS AT\s+TIME LEFT$/);
     expect(lines).toHaveLength(2);
     expect(lines[1]).toMatch(/^JIT-1\s+alice\s+deploy\s+active\s+gate \(none\)\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ\s+4m\d+s$/);
 
-    const json = await jit('grants', '--json');
     expect(json.code, explain(json)).toBe(0);
     const rows = JSON.parse(json.stdout) as Array<Record<string, unknown>>;
     expect(rows).toEqual([
@@ -97,21 +106,15 @@ describe('operator CLI', () => {
     // Logs go to stderr: stdout is only the result.
     expect(grants.stdout).not.toContain('"level"');
 
-    const requests = await jit('requests');
     expect(requests.stdout).toMatch(/^ID\s+REQUESTER\s+RESOURCE\s+STATE\s+DURATION\s+CREATED AT\s+REASON\nJIT-2\s+carol\s+prod-gate\s+pending\s+10m\s+.*INC-9 checks\nJIT-1\s+alice\s+deploy\s+active\s+5m\s+.*hotfix\n$/);
-    const pending = await jit('requests', '--state', 'pending', '--json');
     expect((JSON.parse(pending.stdout) as Array<{ id: string }>).map((r) => r.id)).toEqual(['JIT-2']);
-    const badState = await jit('requests', '--state', 'bogus');
     expect(badState.code).toBe(1);
     expect(badState.stderr).toContain('unknown state "bogus"; states are: pending, approved');
 
-    const unknown = await jit('revoke', 'JIT-99');
     expect(unknown.code, explain(unknown)).toBe(1);
     expect(unknown.stderr).toContain('there is no request JIT-99');
-    const notAnId = await jit('revoke', 'banana');
     expect(notAnId.code).toBe(1);
     expect(notAnId.stderr).toContain('"banana" is not a request id');
-    const notActive = await jit('revoke', 'JIT-2');
     expect(notActive.code).toBe(1);
     expect(notActive.stderr).toContain('JIT-2 is waiting for approval');
 
@@ -121,9 +124,17 @@ describe('operator CLI', () => {
     expect(revoke.stdout).toContain(`JIT-1: revoking alice's access to deploy now (requested by operator:${osUser}: left the company).`);
     expect(revoke.stdout).toContain('JIT-1: revoked.');
     await chat.waitForOutput(new RegExp(`has ended \\(revoked by operator:${osUser}\\)`));
-    expect((await jit('grants')).stdout).toBe('No grant holds access.\n');
 
-    const exported = await jit('audit', 'export');
+    const [exported, csv, future, badSince, xml, verify, grantsAfter] = await Promise.all([
+      jit('audit', 'export'),
+      jit('audit', 'export', '--format', 'csv', '--since', '1h'),
+      jit('audit', 'export', '--since', '2999-01-01'),
+      jit('audit', 'export', '--since', 'yesterday'),
+      jit('audit', 'export', '--format', 'xml'),
+      jit('audit', 'verify'),
+      jit('grants'),
+    ]);
+    expect(grantsAfter.stdout, explain(grantsAfter)).toBe('No grant holds access.\n');
     expect(exported.code, explain(exported)).toBe(0);
     const events = exported.stdout.trimEnd().split('\n').map((line) => JSON.parse(line) as { seq: number; type: string; actor: unknown; data: Record<string, unknown>; hash: string });
     expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
@@ -131,18 +142,15 @@ describe('operator CLI', () => {
     expect(requested?.actor).toEqual({ kind: 'operator', osUser });
     expect(requested?.data).toEqual({ reason: 'left the company' });
 
-    const csv = await jit('audit', 'export', '--format', 'csv', '--since', '1h');
     const csvLines = csv.stdout.trimEnd().split('\n');
     expect(csvLines[0]).toBe('seq,at,type,requestId,actor,data,prev,hash');
     expect(csvLines).toHaveLength(events.length + 1);
     expect(csvLines.find((l) => l.includes('grant.revoke_requested'))).toContain(`,JIT-1,operator:${osUser},"{""reason"":""left the company""}",`);
-    expect((await jit('audit', 'export', '--since', '2999-01-01')).stdout).toBe('');
-    const badSince = await jit('audit', 'export', '--since', 'yesterday');
+    expect(future.stdout).toBe('');
     expect(badSince.code).toBe(1);
     expect(badSince.stderr).toContain('--since takes an ISO date');
-    expect((await jit('audit', 'export', '--format', 'xml')).code).toBe(1);
+    expect(xml.code).toBe(1);
 
-    const verify = await jit('audit', 'verify');
     expect(verify.code, explain(verify)).toBe(0);
     expect(verify.stdout).toBe(`ok: ${events.length} events, chain intact\n`);
 
@@ -151,7 +159,7 @@ describe('operator CLI', () => {
     const broken = await jit('audit', 'verify');
     expect(broken.code, explain(broken)).toBe(1);
     expect(broken.stdout).toMatch(/^broken: the first broken link is event 2: event 2 is missing/);
-  }, 90_000);
+  }, 150_000);
 
   it('without REDIS_URL: uses the embedded redis-server a running jitbot started, or starts one for the command', async () => {
     const dir = tempDir('embedded');
@@ -180,5 +188,5 @@ describe('operator CLI', () => {
     expect(again.code, explain(again)).toBe(0);
     expect(again.stdout).toBe(`ok: ${count} events, chain intact\n`);
     expect(existsSync(path.join(dataDir, 'redis.url'))).toBe(false);
-  }, 90_000);
+  }, 150_000);
 });

@@ -47,6 +47,9 @@ export async function runConsole(options: ConsoleOptions): Promise<void> {
   screen.attach(input.rl);
   const session = new ConsoleSession({ core: options.core, screen, notifier, source: input.source, interactive: options.interactive, startAs: options.startAs });
   ref.session = session;
+  // The reader went away (`jitbot console | head`): stop reading instead of dying on EPIPE.
+  const outputFailed = (): void => input.source.stop();
+  options.output.on('error', outputFailed);
   try {
     await session.run();
   } finally {
@@ -54,5 +57,6 @@ export async function runConsole(options: ConsoleOptions): Promise<void> {
     await screen.settle(SETTLE_QUIET_MS, SETTLE_MAX_MS);
     input.close();
     if (options.interactive) options.output.write('\n');
+    options.output.off('error', outputFailed);
   }
 }
