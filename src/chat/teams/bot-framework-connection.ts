@@ -26,6 +26,11 @@ export interface BotFrameworkConnectionOptions {
   tenantId?: string | undefined;
   insecureNoAuth: boolean;
   log: Logger;
+  /**
+   * Where the signing keys of channel tokens are published (OpenID metadata). Default: the Bot
+   * Framework's public cloud; sovereign clouds and tests set their own.
+   */
+  channelOpenIdMetadataUrl?: string;
 }
 
 /** What botbuilder keeps in a turn's state under `adapter.ConnectorClientKey` (the parts used here). */
@@ -59,6 +64,7 @@ export function createBotFrameworkConnection(options: BotFrameworkConnectionOpti
         MicrosoftAppPassword: appPassword,
         MicrosoftAppType: tenantId ? 'SingleTenant' : 'MultiTenant',
         ...(tenantId ? { MicrosoftAppTenantId: tenantId } : {}),
+        ...(options.channelOpenIdMetadataUrl ? publicCloudWithKeysFrom(options.channelOpenIdMetadataUrl) : {}),
       })
     : // No app id at all: botbuilder's anonymous mode (the Emulator's), inbound and outbound.
       new ConfigurationBotFrameworkAuthentication({});
@@ -105,10 +111,12 @@ export function createBotFrameworkConnection(options: BotFrameworkConnectionOpti
         return { status: 401, body: { error: 'missing Bot Framework credentials' } };
       }
       const captured = new CapturedResponse();
+      let turnRan = false;
       await adapter.process(
         { method: 'POST', headers: request.headers, body: body as Record<string, unknown> },
         captured,
         async (context) => {
+          turnRan = true;
           const reply = await onActivity(context.activity, {
             async send(activity: OutboundActivity) {
               const sent = await context.sendActivity(activity as Partial<Activity>);
@@ -121,6 +129,14 @@ export function createBotFrameworkConnection(options: BotFrameworkConnectionOpti
         },
       );
       if (captured.code === 401) return { status: 401, body: { error: 'invalid Bot Framework credentials' } };
+      if (captured.code >= 500 && !turnRan) {
+        // botbuilder reports some token failures (a bad signature, an unknown key) as 500; they are
+        // refusals. Only an unreachable key service is worth the Connector's retry.
+        const detail = String(typeof captured.body === 'string' ? captured.body : JSON.stringify(captured.body ?? '')).slice(0, 300);
+        const unavailable = /openid|failed to load|fetch|ENOTFOUND|ECONNREFUSED|ETIMEDOUT|socket/i.test(detail);
+        log.warn({ detail }, unavailable ? 'cannot check Bot Framework credentials now' : 'rejected a Teams request with invalid credentials');
+        return unavailable ? { status: 503, body: { error: 'cannot check the Bot Framework credentials now' } } : { status: 401, body: { error: 'invalid Bot Framework credentials' } };
+      }
       if (captured.code >= 500) {
         // e.g. the OpenID keys of the Bot Framework could not be fetched: the Connector retries; keep details in the log.
         log.warn({ status: captured.code, detail: String(typeof captured.body === 'string' ? captured.body : JSON.stringify(captured.body ?? '')).slice(0, 300) }, 'a Teams request failed');
@@ -174,6 +190,22 @@ export function createBotFrameworkConnection(options: BotFrameworkConnectionOpti
         }),
       );
     },
+  };
+}
+
+/**
+ * The public cloud's settings with another source of channel signing keys. botbuilder takes either
+ * none of these settings (and uses its built-in public cloud) or all of them.
+ */
+function publicCloudWithKeysFrom(openIdMetadataUrl: string): Record<string, string> {
+  return {
+    ToChannelFromBotLoginUrl: 'https://login.microsoftonline.com/botframework.com',
+    ToChannelFromBotOAuthScope: 'https://api.botframework.com',
+    ToBotFromChannelTokenIssuer: 'https://api.botframework.com',
+    OAuthUrl: 'https://api.botframework.com',
+    ToBotFromChannelOpenIdMetadataUrl: openIdMetadataUrl,
+    ToBotFromEmulatorOpenIdMetadataUrl: 'https://login.microsoftonline.com/common/v2.0/.well-known/openid-configuration',
+    CallerId: 'urn:botframework:azure',
   };
 }
 
