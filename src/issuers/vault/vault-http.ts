@@ -64,7 +64,7 @@ export class VaultHttp {
       );
       req.on('timeout', () => req.destroy(new Error(`no answer within ${this.options.timeoutMs} ms`)));
       req.on('error', (error: NodeJS.ErrnoException) => {
-        const tls = error.code !== undefined && /CERT|SELF_SIGNED|ALTNAME|TLS|SSL/.test(error.code);
+        const tls = error.code !== undefined && /CERT|SELF_SIGNED|ALTNAME|TLS|SSL|UNABLE_TO_VERIFY|LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER/.test(error.code);
         // A certificate that does not match what the settings trust needs a person, not a retry.
         reject(new IssuerError(`cannot reach Vault at ${this.options.address} while ${doing}: ${error.message}`, !tls, { cause: error }));
       });
