@@ -5,13 +5,13 @@ import { JitError, isJitError } from '../../core/domain/errors.js';
 import { describeStatus } from '../../core/domain/lifecycle.js';
 import { buildCard, cancelAction, extendAction, releaseAction, type ActionView } from '../../core/messages/views.js';
 import { checkMayApprove, eligibleApprovers } from '../../core/policy/evaluate-policy.js';
-import { cardMessage, CARD_VERBS, ADAPTIVE_CARD_CONTENT_TYPE, type AdaptiveCard, type CardVerb } from './cards/adaptive-card.js';
+import { ADAPTIVE_CARD_CONTENT_TYPE, CARD_VERBS, type AdaptiveCard, type CardVerb } from './cards/adaptive-card.js';
 import { approvalCard, type ViewerNotice } from './cards/approval-card.js';
 import { extendFormCard, replyCard } from './cards/message-cards.js';
 import { requestFormCard } from './cards/request-form-card.js';
 import type { InboundActivity } from './inbound-activity.js';
 import { refreshUserIds } from './refresh-users.js';
-import type { InvokeReply, OutboundActivity } from './teams-connection.js';
+import type { InvokeReply } from './teams-connection.js';
 import { userMessage, type PersonActor, type TeamsContext } from './teams-context.js';
 
 /** `value` of an `adaptiveCard/action` invoke (Action.Execute, or a `refresh`). */
@@ -122,8 +122,9 @@ export async function runCardAction(context: TeamsContext, activity: InboundActi
               : `${id} extended; it now ends at ${after.status === 'active' ? new Date(after.window.end).toISOString() : 'later'}.`;
           return await viewFor(context, after, actor, { text, kind: 'good' });
         } catch (error) {
-          if (isJitError(error) && error.code.startsWith('INPUT.') || isJitError(error, 'POLICY.DURATION_OUT_OF_RANGE') || isJitError(error, 'POLICY.REASON_REQUIRED')) {
-            return extendFormCard(id, { duration, reason, error: (error as JitError).message });
+          // Mistakes in the form come back in the form; anything else is shown on the request.
+          if (isJitError(error) && (error.code.startsWith('INPUT.') || error.code === 'POLICY.DURATION_OUT_OF_RANGE')) {
+            return extendFormCard(id, { duration, reason, error: error.message });
           }
           throw error;
         }
@@ -188,9 +189,4 @@ function decidable(request: AccessRequest): boolean {
 
 function describe(request: AccessRequest): string {
   return `is ${describeStatus(request)}`;
-}
-
-/** A card as an outgoing message (for the Action.Submit fallback, which cannot answer in place). */
-export function asMessage(content: AdaptiveCard): OutboundActivity {
-  return cardMessage(content, 'jitbot');
 }
