@@ -33,7 +33,13 @@ function loadOrCreateKey(dataDir: string): Buffer {
   if (existsSync(file)) return Buffer.from(readFileSync(file, 'utf8').trim(), 'hex');
   mkdirSync(dataDir, { recursive: true });
   const key = randomBytes(32);
-  writeFileSync(file, key.toString('hex'), { mode: 0o600, flag: 'wx' });
+  try {
+    writeFileSync(file, key.toString('hex'), { mode: 0o600, flag: 'wx' });
+  } catch (error) {
+    // Another process (web and worker starting together) wrote it first: use theirs.
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return Buffer.from(readFileSync(file, 'utf8').trim(), 'hex');
+    throw error;
+  }
   chmodSync(file, 0o600);
   return key;
 }
