@@ -28,7 +28,10 @@ export async function startGitHubScene(): Promise<GitHubScene> {
   fake.addOrg('acme', { members: ['alice-gh', 'bob-gh'], baseRole: null, customRoles: ['deployer'] });
   fake.users.add('carol-gh');
   // Org members for tests that need a fresh person per grant.
-  for (let i = 1; i <= 300; i++) fake.orgs.get('acme')!.members.add(`member-${i}`), fake.users.add(`member-${i}`);
+  for (let i = 1; i <= 300; i++) {
+    fake.orgs.get('acme')!.members.add(`member-${i}`);
+    fake.users.add(`member-${i}`);
+  }
   fake.addRepo('acme/app');
   fake.addRepo('acme/infra');
   fake.addTeam('acme', 'deployers');

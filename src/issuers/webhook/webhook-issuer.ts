@@ -53,11 +53,11 @@ export class WebhookIssuer implements Issuer {
     return this.#deliver('grant.activate', grant, this.#target(grant));
   }
 
-  async extend(grant: GrantContext): Promise<IssueResult> {
+  async extend(grant: GrantContext, _receipt?: IssueReceipt): Promise<IssueResult> {
     return this.#deliver('grant.extend', grant, this.#target(grant));
   }
 
-  async revoke(grant: GrantContext): Promise<void> {
+  async revoke(grant: GrantContext, _receipt?: IssueReceipt): Promise<void> {
     const parsed = WebhookParamsSchema.safeParse(grant.params);
     if (!parsed.success) return; // params that never parsed never activated anything
     await this.#deliver('grant.deactivate', grant, this.#target(grant));
