@@ -28,6 +28,16 @@ export function createSecretBox(options: { keyHex?: string; dataDir: string }): 
   };
 }
 
+// The other process may have created the file but not written it yet: wait briefly for the content.
+function readWhenWritten(file: string): Buffer {
+  const deadline = Date.now() + 2000;
+  for (;;) {
+    const text = readFileSync(file, 'utf8').trim();
+    if (text.length === 64 || Date.now() > deadline) return Buffer.from(text, 'hex');
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+  }
+}
+
 function loadOrCreateKey(dataDir: string): Buffer {
   const file = path.join(dataDir, 'secret-box.key');
   if (existsSync(file)) return Buffer.from(readFileSync(file, 'utf8').trim(), 'hex');
@@ -37,8 +47,8 @@ function loadOrCreateKey(dataDir: string): Buffer {
     writeFileSync(file, key.toString('hex'), { mode: 0o600, flag: 'wx' });
   } catch (error) {
     // Another process (web and worker starting together) wrote it first: use theirs.
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return Buffer.from(readFileSync(file, 'utf8').trim(), 'hex');
-    throw error;
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    return readWhenWritten(file);
   }
   chmodSync(file, 0o600);
   return key;
