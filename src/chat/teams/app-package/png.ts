@@ -47,7 +47,7 @@ type Rgba = readonly [number, number, number, number];
 export function drawIcon(kind: 'color' | 'outline'): RgbaImage {
   const size = kind === 'color' ? 192 : 32;
   const pixels = new Uint8Array(size * size * 4);
-  const background: Rgba = kind === 'color' ? [0x4f, 0x46, 0xe5, 255] : [0, 0, 0, 0];
+  const background: Rgba = [0x4f, 0x46, 0xe5, 255];
   const ink: Rgba = [255, 255, 255, 255];
   const s = size / 192;
   // Sample 4×4 points per pixel for smooth edges.
@@ -63,8 +63,14 @@ export function drawIcon(kind: 'color' | 'outline'): RgbaImage {
       }
       const a = covered / 16;
       const o = (y * size + x) * 4;
-      for (let c = 0; c < 3; c++) pixels[o + c] = Math.round(ink[c]! * a + background[c]! * (1 - a));
-      pixels[o + 3] = kind === 'color' ? 255 : Math.round(255 * a);
+      if (kind === 'color') {
+        for (let c = 0; c < 3; c++) pixels[o + c] = Math.round(ink[c]! * a + background[c]! * (1 - a));
+        pixels[o + 3] = 255;
+      } else {
+        // White everywhere; coverage only in alpha (Teams tints the outline icon).
+        for (let c = 0; c < 3; c++) pixels[o + c] = a > 0 ? ink[c]! : 0;
+        pixels[o + 3] = Math.round(255 * a);
+      }
     }
   }
   return { width: size, height: size, pixels };
