@@ -8,7 +8,7 @@ import type { AccessRequest } from '../../src/core/domain/access-request.js';
 import { RedisRequestStore } from '../../src/store/redis/redis-request-store.js';
 import { FakeSlack, type Json, type SlackCall } from '../fakes/fake-slack.js';
 import { FakeSlackSender } from '../fakes/fake-slack-sender.js';
-import { startJitbot, type JitbotProcess } from '../support/jitbot-process.js';
+import { runJitbot, startJitbot, type JitbotProcess } from '../support/jitbot-process.js';
 import { deleteByPrefix, uniquePrefix } from '../support/redis.js';
 
 // The real `jitbot start` process, driven over HTTP with signed Slack payloads, against a fake Slack
@@ -70,6 +70,7 @@ let dir = '';
 let redis: Redis;
 let store: RedisRequestStore;
 let tagCounter = 0;
+const extraPrefixes: string[] = [];
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -219,7 +220,7 @@ afterAll(async () => {
   await jitbot?.result;
   await fake?.stop();
   if (redis) {
-    await deleteByPrefix(redis, prefix);
+    for (const p of [prefix, ...extraPrefixes]) await deleteByPrefix(redis, p);
     redis.disconnect();
   }
   if (dir) rmSync(dir, { recursive: true, force: true });
@@ -229,6 +230,38 @@ describe('Slack: start-up', () => {
   it('verifies the bot token with auth.test against SLACK_API_URL', () => {
     expect(fake.okCallsOf('auth.test').length).toBeGreaterThanOrEqual(1);
   });
+
+  const refusal = async (env: Record<string, string>) => {
+    const refusedPrefix = uniquePrefix('slackbad');
+    extraPrefixes.push(refusedPrefix);
+    return runJitbot(['start'], {
+      timeoutMs: 30_000,
+      env: {
+        SLACK_API_URL: fake.apiUrl,
+        REDIS_URL: inject('redisUrl'),
+        JITBOT_KEY_PREFIX: refusedPrefix,
+        JITBOT_DATA_DIR: path.join(dir, 'refused'),
+        JITBOT_POLICY: path.join(dir, 'policy.yaml'),
+        PORT: String(await freePort()),
+        ...env,
+      },
+    });
+  };
+
+  it('refuses to start over HTTP with a blank signing secret', async () => {
+    const result = await refusal({ SLACK_BOT_TOKEN: fake.botToken, SLACK_SIGNING_SECRET: '   ' });
+    expect(result.code).not.toBe(0);
+    expect(result.timedOut).toBe(false);
+    expect(result.stderr).toContain('SLACK_SIGNING_SECRET is empty');
+  }, 40_000);
+
+  it('refuses to start with a bot token Slack rejects', async () => {
+    const result = await refusal({ SLACK_BOT_TOKEN: 'xoxb-wrong', SLACK_SIGNING_SECRET: SIGNING_SECRET });
+    expect(result.code).not.toBe(0);
+    expect(result.timedOut).toBe(false);
+    expect(result.stderr).toContain('Slack refused SLACK_BOT_TOKEN (invalid_auth)');
+    expect(result.stderr).not.toContain('xoxb-wrong');
+  }, 40_000);
 });
 
 describe('Slack: the lifecycle in chat', () => {

@@ -63,14 +63,20 @@ export class FakeSlack {
   /** The last Home tab published per user. */
   readonly homes = new Map<string, Json>();
   readonly botToken: string;
-  private readonly faults = new Map<string, { fault: SlackFault; when: (args: Json) => boolean }[]>();
+  private readonly faults = new Map<string, { fault: SlackFault; when: (args: Json) => boolean; remaining: number }[]>();
   private readonly triggers = new Map<string, { issuedAt: number; used: boolean }>();
   private server: http.Server | undefined;
   private port = 0;
   private tsCounter = 0;
 
-  constructor(options: { botToken?: string } = {}) {
+  /** The app-level token `apps.connections.open` accepts (Socket Mode). */
+  readonly appToken: string;
+  /** Where `apps.connections.open` sends the app: a {@link FakeSlackSocket}'s url. */
+  socketModeUrl: (() => string) | undefined;
+
+  constructor(options: { botToken?: string; appToken?: string } = {}) {
     this.botToken = options.botToken ?? `xoxb-test-${randomBytes(6).toString('hex')}`;
+    this.appToken = options.appToken ?? `xapp-1-A0JITBOT-${randomBytes(6).toString('hex')}`;
   }
 
   async start(): Promise<this> {
@@ -110,7 +116,7 @@ export class FakeSlack {
    */
   fail(method: string, fault: SlackFault, times = 1, when: (args: Json) => boolean = () => true): void {
     const list = this.faults.get(method) ?? [];
-    for (let i = 0; i < Math.min(times, 100_000); i++) list.push({ fault, when });
+    list.push({ fault, when, remaining: times });
     this.faults.set(method, list);
   }
 
@@ -183,8 +189,9 @@ export class FakeSlack {
     this.calls.push(call);
 
     const pending = this.faults.get(method) ?? [];
-    const index = pending.findIndex((f) => f.when(args));
-    const fault = index === -1 ? undefined : pending.splice(index, 1)[0]!.fault;
+    const entry = pending.find((f) => f.remaining > 0 && f.when(args));
+    if (entry) entry.remaining--;
+    const fault = entry?.fault;
     if (fault) {
       call.fault = fault.kind;
       switch (fault.kind) {
@@ -205,6 +212,12 @@ export class FakeSlack {
 
     const token = String(req.headers.authorization ?? '').replace(/^Bearer\s+/i, '') || String(args.token ?? '');
     if (!token) return this.refuse(res, call, 'not_authed');
+    if (method === 'apps.connections.open') {
+      // Only the app-level token opens a Socket Mode connection; a bot token gets not_allowed_token_type.
+      if (token !== this.appToken) return this.refuse(res, call, token === this.botToken ? 'not_allowed_token_type' : 'invalid_auth');
+      if (!this.socketModeUrl) return this.refuse(res, call, 'socket_mode_not_enabled');
+      return json(res, { ok: true, url: this.socketModeUrl() });
+    }
     if (token !== this.botToken) return this.refuse(res, call, 'invalid_auth');
     const answer = this.answer(method, args);
     if (answer.ok === false) call.error = String(answer.error);
