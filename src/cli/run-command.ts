@@ -11,6 +11,7 @@ import { loadEnvironment, resolvePolicyPath, secretValues, type Environment } fr
 import { formatProblem, loadPolicy } from '../config/load-policy.js';
 import type { Policy } from '../core/policy/policy-schema.js';
 import { builtinIssuerFactories } from '../issuers/registry.js';
+import { loadPipelineConfig, pipelineSecrets, type PipelineConfig } from '../pipelines/pipeline-config.js';
 
 type Mode = 'start' | 'web' | 'worker' | 'console';
 
@@ -72,7 +73,15 @@ async function run(requested: Mode): Promise<void> {
   }
 
   const loaded = loadStartupPolicy();
-  const secrets = [...secretValues(environment), ...loaded.secrets];
+  // Pipelines (policy `pipelines:` / `deploymentProtection:`) need their own settings; see src/pipelines/README.md.
+  let pipelines: PipelineConfig | undefined;
+  try {
+    pipelines = loadPipelineConfig(process.env, loaded.policy);
+  } catch (error) {
+    if (error instanceof ConfigError) fail(`jitbot: ${error.message}`);
+    throw error;
+  }
+  const secrets = [...secretValues(environment), ...loaded.secrets, ...pipelineSecrets(pipelines)];
   const log = createLogger(mode === 'console' && !process.env.LOG_LEVEL ? 'warn' : environment.logLevel, () => secrets);
   const withWeb = mode !== 'worker';
   const app = await buildApp({
@@ -86,8 +95,13 @@ async function run(requested: Mode): Promise<void> {
     prefix: process.env.JITBOT_KEY_PREFIX || 'jitbot:',
     ...engineTuning(process.env),
     ...(process.env.JITBOT_SECRET_KEY ? { secretKeyHex: process.env.JITBOT_SECRET_KEY } : {}),
+    ...(pipelines ? { pipelines } : {}),
   }).catch((error: unknown) => fail(`jitbot: cannot start: ${error instanceof Error ? error.message : String(error)}`));
 
+  const cannotStart = async (platform: string, error: unknown): Promise<never> => {
+    await app.stop().catch(() => undefined);
+    fail(`jitbot: cannot start ${platform}: ${error instanceof Error ? error.message : String(error)}`);
+  };
   let slack: SlackAdapter | undefined;
   if (environment.slack && mode !== 'console') {
     slack = await createSlackAdapter({
@@ -99,7 +113,7 @@ async function run(requested: Mode): Promise<void> {
       ...(environment.slack.appToken ? { appToken: environment.slack.appToken } : {}),
       ...(environment.slack.apiUrl ? { apiUrl: environment.slack.apiUrl } : {}),
       log,
-    });
+    }).catch((error: unknown) => cannotStart('Slack', error));
     app.addNotifier(slack.notifier);
   }
 
@@ -113,7 +127,7 @@ async function run(requested: Mode): Promise<void> {
       ...(environment.teams.tenantId ? { tenantId: environment.teams.tenantId } : {}),
       insecureNoAuth: environment.teams.insecureNoAuth,
       log,
-    });
+    }).catch((error: unknown) => cannotStart('Microsoft Teams', error));
     app.addNotifier(teams.notifier);
   }
 
@@ -151,8 +165,8 @@ async function run(requested: Mode): Promise<void> {
     return;
   }
   await startApp(app, log, false);
-  await slack?.start();
-  await teams?.start();
+  await slack?.start().catch((error: unknown) => cannotStart('Slack', error));
+  await teams?.start().catch((error: unknown) => cannotStart('Microsoft Teams', error));
   log.info({ mode, port: app.port, policy: loaded.source, redis: app.redis.embedded ? 'embedded' : 'REDIS_URL' }, 'jitbot running');
 }
 

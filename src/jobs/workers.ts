@@ -146,7 +146,8 @@ export function startWorkers(options: WorkerOptions): RunningWorkers {
   for (const worker of workers) {
     worker.on('error', (error) => log.error({ queue: worker.name, error: error.message }, 'worker error'));
     worker.on('failed', (job, error) => {
-      if (!job) return;
+      // BullMQ fires this after every failed attempt; only the last one is "for good".
+      if (!job || job.attemptsMade < (job.opts.attempts ?? 1)) return;
       log.error({ queue: worker.name, jobId: job.id, attempts: job.attemptsMade, error: error.message }, 'job failed for good');
       // Revocations are never dropped: a revoke job that failed anyway (e.g. stalled too often) is re-added.
       if (worker.name === QUEUES.revoke) {

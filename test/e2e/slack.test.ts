@@ -674,10 +674,7 @@ describe('Slack: Web API failures', () => {
     expect(fake.callsOf('chat.update', (c) => c.fault === 'http').length).toBe(1);
   }, 60_000);
 
-  // Needs a core change (src/core/services/deliver-notification.ts): the "post-card" claim is kept for
-  // 10 minutes even when postCard fails, so every retry of the card job is refused as "being posted by
-  // another job" and the card is never posted. Un-skip once a failed post releases its claim.
-  it.skip('a card whose first post fails is posted by a retry', async () => {
+  it('a card whose first post fails is posted by a retry', async () => {
     fake.fail('chat.postMessage', { kind: 'http', status: 503 }, 1, (args) => args.channel === APPROVALS);
     const id = await requestDeploy(U.dave, '10m');
     await until('the card despite the failure', () => cardOf(id), 20_000);

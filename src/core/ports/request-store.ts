@@ -48,6 +48,8 @@ export interface RequestStore {
 
   /** True the first time a key is claimed within `ttlMs`; false for a replay. */
   claimOnce(key: string, ttlMs: number): Promise<boolean>;
+  /** Gives a claim back (the work it guarded failed and will be retried). */
+  releaseClaim(key: string): Promise<void>;
   /** Small per-platform data (e.g. Teams conversation references), kept until overwritten. */
   putValue(namespace: string, key: string, value: string): Promise<void>;
   getValue(namespace: string, key: string): Promise<string | undefined>;

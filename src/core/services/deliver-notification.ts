@@ -34,7 +34,7 @@ export async function deliverNotification(deps: CoreDeps, notification: Notifica
 async function deliverCard(deps: CoreDeps, request: AccessRequest): Promise<void> {
   const policy = deps.policy();
   const resource = policy.resources[request.resource];
-  const card = buildCard(request, resource?.description ?? '', resource ? eligibleApprovers(policy, resource, request.requester) : []);
+  const card = buildCard(request, resource?.description ?? '', resource ? eligibleApprovers(policy, resource, request.requester, request.pipeline) : []);
   const refs = await deps.store.messageRefs(request.id);
   for (const notifier of deps.notifiers) {
     const channel = channelFor(deps, request, notifier);
@@ -45,10 +45,18 @@ async function deliverCard(deps: CoreDeps, request: AccessRequest): Promise<void
       continue;
     }
     // One card per request and channel, even when two card jobs race: only the claimer posts.
-    if (!(await deps.store.claimOnce(`post-card:${request.id}:${notifier.platform}:${channel}`, 10 * 60_000))) {
+    const claim = `post-card:${request.id}:${notifier.platform}:${channel}`;
+    if (!(await deps.store.claimOnce(claim, 10 * 60_000))) {
       throw new NotifyError(`card for ${request.id} is being posted by another job`, true, { retryAfterMs: 500 });
     }
-    const posted = await notifier.postCard(channel, card);
+    let posted;
+    try {
+      posted = await notifier.postCard(channel, card);
+    } catch (error) {
+      // Nothing was posted: let the retry post it.
+      await deps.store.releaseClaim(claim);
+      throw error;
+    }
     await deps.store.saveMessageRef(request.id, posted);
   }
 }
@@ -93,7 +101,7 @@ async function deliverNotice(deps: CoreDeps, request: AccessRequest, notice: 're
     if (channel) await notifier.postNotice(channel, message);
   }
   if (notice === 'revoke_failed') {
-    const approvers = new Set([...(resource ? eligibleApprovers(policy, resource, request.requester) : []), ...membersOf(policy, policy.admins)]);
+    const approvers = new Set([...(resource ? eligibleApprovers(policy, resource, request.requester, request.pipeline) : []), ...membersOf(policy, policy.admins)]);
     for (const person of approvers) await deps.scheduler.notify({ kind: 'dm', requestId: request.id, person, message: 'revoke_failed' });
   }
 }

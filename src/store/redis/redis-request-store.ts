@@ -228,6 +228,10 @@ export class RedisRequestStore implements RequestStore {
     return result === 'OK';
   }
 
+  async releaseClaim(key: string): Promise<void> {
+    await this.redis.del(this.keys.once(key));
+  }
+
   async putValue(namespace: string, key: string, value: string): Promise<void> {
     await this.redis.hset(this.keys.values(namespace), key, value);
   }
