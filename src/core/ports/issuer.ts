@@ -39,6 +39,8 @@ export interface Issuer {
    * goes to the requester's DM. Issuers without it keep the access as it is until the revoke.
    */
   extend?(grant: GrantContext, receipt: IssueReceipt): Promise<IssueResult>;
+  /** Refuses a request up front, before anyone is asked to approve it (see IssuerFactory.requestProblem). */
+  checkRequest?(params: Record<string, unknown>, person: { name: string } & Person, durationMs: number): string | undefined;
   /** Whether the access is still in place, where the target can tell. */
   verify?(grant: GrantContext, receipt: IssueReceipt): Promise<boolean>;
 }
@@ -57,10 +59,27 @@ export class IssuerError extends Error {
   readonly retryAfterMs: number | undefined;
 }
 
+/** The value under one locked key of an issuer's shared state. `write(undefined)` deletes it. */
+export interface StateSlot {
+  read(): Promise<unknown>;
+  write(value: unknown): Promise<void>;
+}
+
+/**
+ * Small shared state an issuer keeps between calls (reference counts of overlapping grants, journals
+ * of created credentials), locked per key across every jitbot process so that a read-modify-write and
+ * the upstream calls inside it never interleave. Values are JSON and never secrets in clear.
+ */
+export interface IssuerState {
+  withLock<T>(key: string, fn: (slot: StateSlot) => Promise<T>): Promise<T>;
+}
+
 /** Services an issuer may use beyond its settings. */
 export interface IssuerEnvironment {
   /** Directory for state that must survive restarts (e.g. signing keys). */
   dataDir: string;
+  /** Shared state on jitbot's store (every process sees it); issuers fall back to files without it. */
+  state?: IssuerState;
   /** Whether a grant is still live, for issuers that answer questions about their own credentials. */
   grantIsLive(grantId: string): Promise<boolean>;
 }
@@ -71,4 +90,8 @@ export interface IssuerFactory<S = unknown, P = unknown> {
   readonly settingsSchema: z.ZodType<S>;
   readonly paramsSchema: z.ZodType<P>;
   create(name: string, settings: S, env: IssuerEnvironment): Promise<Issuer>;
+  /** The longest window the target can serve for these params (e.g. GitHub App tokens: 1 h), if limited. */
+  maxWindowMs?(params: P): number | undefined;
+  /** Why this person cannot be granted these params (e.g. no GitHub login), said so they can fix it. */
+  requestProblem?(params: P, person: { name: string } & Person, durationMs?: number): string | undefined;
 }
