@@ -108,7 +108,8 @@ beforeAll(async () => {
   bob = teams.user('bob', aad.bob);
   carol = teams.user('carol', aad.carol);
   // The approvers use Teams: the app is in their team, and bob has it for himself too.
-  await teams.installInTeam(bob, TEAMS_APPROVALS, [bob, carol]);
+  connector.setRoster(TEAMS_APPROVALS.teamId, TeamsSimulator.roster([bob, carol]));
+  await teams.installInTeam(bob, TEAMS_APPROVALS);
   await teams.installPersonal(bob);
 }, 60_000);
 

@@ -130,8 +130,10 @@ beforeAll(async () => {
   erin = sim.user('erin', ids.erin);
   mallory = sim.user('mallory', ids.mallory);
   stranger = sim.user('stranger', aadId());
-  for (const user of [alice, bob, carol, dave, erin, mallory]) expect((await sim.installPersonal(user)).status).toBe(200);
-  for (const result of await sim.installInTeam(bob, CHANNEL, [alice, bob, carol, dave, erin, mallory])) expect(result.status).toBe(200);
+  for (const user of [alice, bob, carol, dave, mallory]) expect((await sim.installPersonal(user)).status).toBe(200);
+  // erin never opened jitbot: she is known from the team's roster, read when jitbot joins the team.
+  fake.setRoster(CHANNEL.teamId, TeamsSimulator.roster([alice, bob, carol, dave, erin, mallory]));
+  for (const result of await sim.installInTeam(bob, CHANNEL)) expect(result.status).toBe(200);
   // grace never installed jitbot: the reminder to approve this request cannot reach her (checked at the end).
   unreachableRequest = await typeRequest(alice, 'request audit-logs 10m reading last week');
 }, 90_000);
@@ -408,9 +410,12 @@ describe('Teams app (jitbot start, Bot Framework activities, fake Bot Connector)
     expect(inThread.map((c) => c.body.text)).toEqual(['I answered you in our personal chat.']);
 
     // Someone jitbot only knows from the team roster: it opens the personal chat itself.
+    expect(fake.calls.some((c) => c.kind === 'members' && c.conversationId === CHANNEL.teamId)).toBe(true);
+    const opened = fake.calls.length;
     const newcomer = await sim.message(erin, 'resources', { where: inChannel() });
     expect(newcomer.status).toBe(200);
     await expect.poll(() => cardText(lastDm(erin))).toContain('You may request:');
+    expect(fake.calls.slice(opened).filter((c) => c.kind === 'create-conversation').map((c) => c.body.members)).toEqual([[{ id: erin.id, name: '' }]]);
   });
 
   it('a person jitbot cannot reach is reported in the approvers\' channel and the logs, never skipped silently', async () => {

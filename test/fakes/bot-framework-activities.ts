@@ -55,17 +55,36 @@ export class TeamsSimulator {
     return this.post({ ...this.base(user, { kind: 'personal' }, options), type: 'installationUpdate', action: 'add' });
   }
 
-  /** The app is added to a team: installationUpdate, then conversationUpdate with the members added. */
-  async installInTeam(installer: TeamsUser, channel: TeamsChannel, members: TeamsUser[], options: ActivityOptions = {}): Promise<PostResult[]> {
+  /**
+   * The app is added to a team: installationUpdate, then conversationUpdate with the bot as the member
+   * added (Teams lists the people already there only in the roster: see FakeBotConnector.setRoster).
+   */
+  async installInTeam(installer: TeamsUser, channel: TeamsChannel, options: ActivityOptions = {}): Promise<PostResult[]> {
     const where: Where = { kind: 'channel', channel };
     const install = await this.post({ ...this.base(installer, where, options), type: 'installationUpdate', action: 'add' });
     const update = await this.post({
       ...this.base(installer, where, options),
       type: 'conversationUpdate',
-      membersAdded: [{ id: this.botId }, ...members.map((m) => ({ id: m.id, aadObjectId: m.aadObjectId }))],
+      membersAdded: [{ id: this.botId }],
       channelData: { ...this.channelData(where, options), eventType: 'teamMemberAdded' },
     });
     return [install, update];
+  }
+
+  /** Someone joins a team jitbot is in: conversationUpdate with them as the member added. */
+  memberJoins(by: TeamsUser, channel: TeamsChannel, members: TeamsUser[], options: ActivityOptions = {}): Promise<PostResult> {
+    const where: Where = { kind: 'channel', channel };
+    return this.post({
+      ...this.base(by, where, options),
+      type: 'conversationUpdate',
+      membersAdded: members.map((m) => ({ id: m.id, aadObjectId: m.aadObjectId })),
+      channelData: { ...this.channelData(where, options), eventType: 'teamMemberAdded' },
+    });
+  }
+
+  /** A team's roster as the Bot Connector lists it. */
+  static roster(members: TeamsUser[]): { id: string; name: string; aadObjectId: string }[] {
+    return members.map((m) => ({ id: m.id, name: m.name, aadObjectId: m.aadObjectId }));
   }
 
   /** A message typed by a user; in a channel it starts with the bot's @mention, as Teams requires. */

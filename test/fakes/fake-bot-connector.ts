@@ -8,7 +8,7 @@ export interface ConnectorCall {
   seq: number;
   method: string;
   path: string;
-  kind: 'create-conversation' | 'send' | 'reply' | 'update' | 'other';
+  kind: 'create-conversation' | 'send' | 'reply' | 'update' | 'members' | 'other';
   conversationId?: string;
   activityId?: string;
   authorization?: string;
@@ -37,6 +37,7 @@ export class FakeBotConnector {
   readonly calls: ConnectorCall[] = [];
   readonly messages = new Map<string, ConnectorMessage>();
   private readonly failures: Failure[] = [];
+  private readonly rosters = new Map<string, { id: string; name?: string; aadObjectId?: string }[]>();
   private server!: http.Server;
   private nextId = 1000;
   url = '';
@@ -59,6 +60,11 @@ export class FakeBotConnector {
   /** The next `count` matching calls fail with this status (and Retry-After, if given). */
   failNext(count: number, failure: Failure): void {
     for (let i = 0; i < count; i++) this.failures.push(failure);
+  }
+
+  /** The members `GET /v3/conversations/{id}/pagedmembers` lists for a team or chat. */
+  setRoster(conversationId: string, members: { id: string; name?: string; aadObjectId?: string }[]): void {
+    this.rosters.set(conversationId, members);
   }
 
   /** Calls that reached the fake and were answered with success. */
@@ -109,6 +115,7 @@ export class FakeBotConnector {
       else if (parts.length === 4 && parts[3] === 'activities' && call.method === 'POST') call.kind = 'send';
       else if (parts.length === 5 && parts[3] === 'activities' && call.method === 'POST') call.kind = 'reply';
       else if (parts.length === 5 && parts[3] === 'activities' && call.method === 'PUT') call.kind = 'update';
+      else if (parts.length === 4 && parts[3] === 'pagedmembers' && call.method === 'GET') call.kind = 'members';
       if (parts[2] !== undefined) call.conversationId = parts[2];
       if (parts[4] !== undefined) call.activityId = parts[4];
     }
@@ -150,6 +157,15 @@ export class FakeBotConnector {
         const activityId = String(this.nextId++);
         this.messages.set(activityId, { activityId, conversationId: call.conversationId!, versions: [body] });
         return json(201, { id: activityId });
+      }
+      case 'members': {
+        // Pages of `pageSize`, the continuation token being the next index.
+        const roster = this.rosters.get(call.conversationId!);
+        if (!roster) return json(404, { error: { code: 'ConversationNotFound', message: 'no such conversation' } });
+        const size = Number(url.searchParams.get('pageSize') ?? 100) || 100;
+        const start = Number(url.searchParams.get('continuationToken') ?? 0) || 0;
+        const next = start + size < roster.length ? String(start + size) : undefined;
+        return json(200, { members: roster.slice(start, start + size), ...(next ? { continuationToken: next } : {}) });
       }
       case 'update': {
         const message = this.messages.get(call.activityId!);

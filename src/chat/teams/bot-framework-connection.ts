@@ -15,6 +15,7 @@ import {
   ConnectorError,
   type ActivityHandler,
   type ConversationAddress,
+  type ConversationMember,
   type CreateConversationRequest,
   type OutboundActivity,
   type TeamsConnection,
@@ -38,6 +39,10 @@ interface ConnectorClientLike {
   conversations: {
     createConversation(parameters: ConversationParameters): Promise<ConversationResourceResponse>;
     sendToConversation(conversationId: string, activity: Partial<Activity>): Promise<{ id?: string }>;
+    getConversationPagedMembers(
+      conversationId: string,
+      options: { pageSize?: number; continuationToken?: string },
+    ): Promise<{ members?: { id: string; aadObjectId?: string }[]; continuationToken?: string }>;
   };
 }
 
@@ -181,6 +186,22 @@ export function createBotFrameworkConnection(options: BotFrameworkConnectionOpti
       );
       if (!result?.id) throw new ConnectorError('the Bot Connector created a conversation without an id', undefined, undefined);
       return { conversationId: result.id, activityId: result.activityId || undefined };
+    },
+
+    async listMembers(to, limit) {
+      const members: ConversationMember[] = [];
+      await call('list the members of a conversation', () =>
+        continueIn(to, async (context) => {
+          const client = connectorOf(context);
+          let continuationToken: string | undefined;
+          do {
+            const page = await client.conversations.getConversationPagedMembers(to.conversationId, { pageSize: 500, ...(continuationToken ? { continuationToken } : {}) });
+            for (const member of page.members ?? []) members.push({ id: member.id, aadObjectId: member.aadObjectId });
+            continuationToken = page.continuationToken || undefined;
+          } while (continuationToken && members.length < limit);
+        }),
+      );
+      return members.slice(0, limit);
     },
 
     async update(to, activityId, activity) {

@@ -9,6 +9,8 @@ import { userMessage, type PersonActor, type TeamsContext } from './teams-contex
 
 /** One effect per activity: a redelivered activity id within this window is recognised. */
 const DEDUPE_MS = 24 * 60 * 60_000;
+/** The most members read from one team's roster. */
+const MAX_ROSTER = 5000;
 /** A rejected tenant is audited at most once per user and minute (the logs get every one). */
 const TENANT_AUDIT_EVERY_MS = 60_000;
 
@@ -181,6 +183,25 @@ export class TeamsBot {
     // A team's General channel has the team's id.
     const teamId = activity.channelData?.team?.id;
     if (teamId) await directory.rememberChannel({ ...base, channelId: teamId });
+    // Added to a team: its roster says who jitbot can reach (and open personal chats with) from now on.
+    const botAdded = activity.membersAdded?.some((m) => m.id === botId) || (activity.type === 'installationUpdate' && activity.action === 'add');
+    if (teamId && botAdded) await this.learnRoster({ ...base, conversationId: teamId });
+  }
+
+  private async learnRoster(team: { serviceUrl: string; conversationId: string; tenantId?: string; botId: string }): Promise<void> {
+    const { connection, directory, log } = this.context;
+    try {
+      const members = await connection.listMembers(team, MAX_ROSTER);
+      let learnt = 0;
+      for (const member of members) {
+        if (!member.aadObjectId || member.id === team.botId) continue;
+        await directory.rememberUser({ serviceUrl: team.serviceUrl, botId: team.botId, ...(team.tenantId ? { tenantId: team.tenantId } : {}), aadObjectId: member.aadObjectId, userId: member.id });
+        learnt++;
+      }
+      log.info({ team: team.conversationId, members: learnt }, 'learnt a Teams team roster');
+    } catch (error) {
+      log.warn({ team: team.conversationId, error: error instanceof Error ? error.message : String(error) }, 'could not read a Teams team roster; its members become reachable when they write to jitbot');
+    }
   }
 }
 

@@ -25,6 +25,14 @@ export interface TeamsConnection {
   createConversation(request: CreateConversationRequest): Promise<{ conversationId: string; activityId: string | undefined }>;
   /** Replaces an activity the bot sent earlier (a card updated in place). */
   update(to: ConversationAddress, activityId: string, activity: OutboundActivity): Promise<void>;
+  /** The members of a conversation (a team's roster), page by page up to `limit`. */
+  listMembers(to: ConversationAddress, limit: number): Promise<ConversationMember[]>;
+}
+
+/** A member of a Teams conversation: their Bot Framework id and Entra object id. */
+export interface ConversationMember {
+  id: string;
+  aadObjectId?: string | undefined;
 }
 
 /** Where to deliver: enough of a Bot Framework conversation reference, as plain JSON. */

@@ -46,6 +46,9 @@ class FakeConnection implements TeamsConnection {
     this.fail();
     this.updated.push({ to, activityId, activity });
   }
+  async listMembers(): Promise<never[]> {
+    return [];
+  }
   private fail(): void {
     const failure = this.failures.shift();
     if (failure) throw failure;
