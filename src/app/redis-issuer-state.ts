@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { IssuerState, StateSlot } from '../core/ports/issuer.js';
+import { StateLockTimeout, type IssuerState, type StateSlot } from '../core/ports/issuer.js';
 
 // Extends or releases a lock only while it is still ours (the token matches).
 const EXTEND = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end`;
@@ -42,7 +42,7 @@ export class RedisIssuerState implements IssuerState {
     const deadline = Date.now() + (this.options.waitMs ?? 60_000);
     let delay = 10;
     while ((await this.redis.set(lockKey, token, 'PX', ttl, 'NX')) !== 'OK') {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for the lock on ${key}`);
+      if (Date.now() > deadline) throw new StateLockTimeout(key);
       await new Promise((resolve) => setTimeout(resolve, delay));
       delay = Math.min(200, delay * 2);
     }

@@ -5,13 +5,17 @@ import { expect } from 'vitest';
 import { createVaultIssuer } from '../../src/issuers/vault/vault-issuer.js';
 import { FakeVault } from '../fakes/fake-vault.js';
 import { contractGrant, describeIssuerContract } from './issuer-contract.js';
+import { MemoryIssuerState } from '../fakes/memory-issuer-state.js';
+
+// One store for every issuer object in this file, as jitbot's Redis is for every process.
+const sharedState = new MemoryIssuerState();
 
 describeIssuerContract('vault', async () => {
   const vault = new FakeVault();
   vault.botTokens.set('hvs.jitbot', { sudo: true, namespace: 'team-a' });
   await vault.start();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'jitbot-vault-'));
-  const issuer = await createVaultIssuer('vault', { address: vault.url, token: 'hvs.jitbot', namespace: 'team-a', timeoutMs: 2000 }, { dataDir, grantIsLive: async () => true });
+  const issuer = await createVaultIssuer('vault', { address: vault.url, token: 'hvs.jitbot', namespace: 'team-a', timeoutMs: 2000 }, { dataDir, grantIsLive: async () => true, state: sharedState });
   return {
     issuer,
     grant: (overrides = {}) => contractGrant({ params: { policies: ['deploy'], meta: { team: 'payments' } }, ...overrides }),

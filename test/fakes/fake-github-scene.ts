@@ -4,6 +4,8 @@ import path from 'node:path';
 import type { IssuerEnvironment } from '../../src/core/ports/issuer.js';
 import { createGitHubIssuer, type GitHubIssuer, type GitHubIssuerOptions } from '../../src/issuers/github/github-issuer.js';
 import { FakeGitHub } from './fake-github.js';
+import { MemoryIssuerState } from './memory-issuer-state.js';
+
 
 /** The token the scene's fake accepts as jitbot's PAT. */
 export const BOT_TOKEN = 'ghp_jitbot_test_token_0123456789';
@@ -38,7 +40,8 @@ export async function startGitHubScene(): Promise<GitHubScene> {
   fake.addInstallation(77, 'acme', { administration: 'write', members: 'write', contents: 'write', pull_requests: 'write', metadata: 'read' });
   await fake.start();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'jitbot-github-'));
-  const env: IssuerEnvironment = { dataDir, grantIsLive: async () => true };
+  // One store for every issuer object of this scene, as jitbot's Redis is for every process.
+  const env: IssuerEnvironment = { dataDir, grantIsLive: async () => true, state: new MemoryIssuerState() };
   return {
     fake,
     dataDir,

@@ -74,6 +74,14 @@ export interface IssuerState {
   withLock<T>(key: string, fn: (slot: StateSlot) => Promise<T>): Promise<T>;
 }
 
+/** Another holder kept a state key's lock longer than the caller was willing to wait (retryable). */
+export class StateLockTimeout extends Error {
+  constructor(readonly key: string) {
+    super(`timed out waiting for the lock on ${key}`);
+    this.name = 'StateLockTimeout';
+  }
+}
+
 /** Services an issuer may use beyond its settings. */
 export interface IssuerEnvironment {
   /** Directory for state that must survive restarts (e.g. signing keys). */

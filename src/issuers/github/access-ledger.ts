@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { IssuerError } from '../../core/ports/issuer.js';
-import type { StateSlot } from './issuer-state.js';
+import type { StateSlot } from '../../core/ports/issuer.js';
 
 /**
  * What jitbot knows about one shared piece of access (one person's role on one repository or team):

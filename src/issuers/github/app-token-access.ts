@@ -7,7 +7,7 @@ import { IssuerError, type GrantContext, type IssueResult } from '../../core/por
 import type { GitHubApi } from './github-api.js';
 import { statusOf, toIssuerError } from './github-errors.js';
 import { APP_TOKEN_MAX_MS, type AppTokenParams } from './github-schemas.js';
-import type { IssuerState } from './issuer-state.js';
+import type { IssuerState } from '../../core/ports/issuer.js';
 
 /**
  * A retried issue hands out the token it already minted for the grant while that token lives to

@@ -1,16 +1,14 @@
 import path from 'node:path';
 import type { z } from 'zod';
 import type { IssueReceipt } from '../../core/domain/access-request.js';
-import { IssuerError, type GrantContext, type IssueResult, type Issuer, type IssuerEnvironment, type IssuerFactory } from '../../core/ports/issuer.js';
+import { IssuerError, StateLockTimeout, type GrantContext, type IssueResult, type Issuer, type IssuerEnvironment, type IssuerFactory, type IssuerState } from '../../core/ports/issuer.js';
 import { AppTokenAccess } from './app-token-access.js';
 import { CollaboratorAccess } from './collaborator-access.js';
 import { GitHubApi } from './github-api.js';
 import { APP_TOKEN_MAX_MS, GitHubParamsSchema, GitHubSettingsSchema, type GitHubParams, type GitHubSettings } from './github-schemas.js';
-import { FileIssuerState, StateLockTimeout, type IssuerState } from './issuer-state.js';
 import { TeamAccess } from './team-access.js';
 
 export { GitHubParamsSchema, GitHubSettingsSchema, type GitHubParams, type GitHubSettings } from './github-schemas.js';
-export type { IssuerState, StateSlot } from './issuer-state.js';
 
 /** Knobs for tests and embedding; the factory uses the defaults. */
 export interface GitHubIssuerOptions {
@@ -140,7 +138,7 @@ export class GitHubIssuer implements Issuer {
   }
 }
 
-/** Builds a `github` issuer; its shared state lives under `<env.dataDir>/github/<name>`. */
+/** Builds a `github` issuer: shared state (reference counts, prior roles) in `env.state`; the app-token sealing key under `<env.dataDir>/github/<name>`. */
 export async function createGitHubIssuer(name: string, settings: z.input<typeof GitHubSettingsSchema>, env: IssuerEnvironment, options: GitHubIssuerOptions = {}): Promise<GitHubIssuer> {
   const parsed = GitHubSettingsSchema.safeParse(settings);
   if (!parsed.success) {
@@ -148,8 +146,8 @@ export async function createGitHubIssuer(name: string, settings: z.input<typeof 
   }
   if (path.basename(name) !== name || name === '.' || name === '..') throw new IssuerError(`"${name}" cannot name a github issuer's state directory`, false);
   const stateDir = path.join(env.dataDir, 'github', name);
-  const shared = (env as IssuerEnvironment & { state?: IssuerState }).state;
-  const state = options.state ?? shared ?? new FileIssuerState(path.join(stateDir, 'state'));
+  const state = options.state ?? env.state;
+  if (!state) throw new IssuerError(`github issuer ${name} needs jitbot's shared state (reference counts of overlapping grants)`, false);
   return new GitHubIssuer(name, parsed.data, state, stateDir, options.now ? { now: options.now } : {});
 }
 

@@ -4,7 +4,7 @@ import { readEntry, RoleOrder, targetRole, type LedgerEntry } from './access-led
 import type { GitHubApi } from './github-api.js';
 import { statusOf } from './github-errors.js';
 import type { TeamParams } from './github-schemas.js';
-import type { IssuerState } from './issuer-state.js';
+import type { IssuerState } from '../../core/ports/issuer.js';
 
 const ROLES = new RoleOrder(['member', 'maintainer']);
 

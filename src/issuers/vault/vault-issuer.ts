@@ -2,8 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import type { IssueReceipt } from '../../core/domain/access-request.js';
-import { IssuerError, type GrantContext, type IssueResult, type Issuer, type IssuerEnvironment, type IssuerFactory } from '../../core/ports/issuer.js';
-import { FileIssuerState, StateLockTimeout, type IssuerState, type StateSlot } from './issuer-state.js';
+import { IssuerError, StateLockTimeout, type GrantContext, type IssueResult, type Issuer, type IssuerEnvironment, type IssuerFactory, type IssuerState, type StateSlot } from '../../core/ports/issuer.js';
 import { VaultHttp, vaultErrors, vaultFailure } from './vault-http.js';
 import { VaultParamsSchema, VaultSettingsSchema, type VaultParams, type VaultSettings } from './vault-schemas.js';
 
@@ -253,8 +252,8 @@ export async function createVaultIssuer(name: string, settings: z.input<typeof V
     }
   }
   const http = new VaultHttp({ address: s.address, namespace: s.namespace, ca, serverName: s.serverName, timeoutMs: s.timeoutMs });
-  const shared = (env as IssuerEnvironment & { state?: IssuerState }).state;
-  const state = options.state ?? shared ?? new FileIssuerState(path.join(env.dataDir, 'vault', name, 'state'));
+  const state = options.state ?? env.state;
+  if (!state) throw new IssuerError(`vault issuer ${name} needs jitbot's shared state (the journal of created tokens)`, false);
   return new VaultIssuer(name, s, http, state, options.now);
 }
 

@@ -168,14 +168,16 @@ describe('github issuer: repository collaborators', () => {
 
   it('rate limits are retryable after the wait GitHub asks for: primary (403, remaining 0, reset), secondary (retry-after), 429', async () => {
     const g = grant('alice-gh', { repo: 'acme/app', permission: 'push' });
-    scene.fake.rateLimited('primary', { seconds: 120 });
+    // The issuer reads collaborators and invitations in parallel: aim each fault at one of them.
+    const collaborators = /\/collaborators$/;
+    scene.fake.rateLimited('primary', { seconds: 120, path: collaborators });
     const primary = await rejection(issuer.issue(g));
     expect(primary.retryable).toBe(true);
     expect(primary.retryAfterMs).toBeGreaterThan(115_000);
     expect(primary.retryAfterMs).toBeLessThan(125_000);
-    scene.fake.rateLimited('secondary', { seconds: 61 });
+    scene.fake.rateLimited('secondary', { seconds: 61, path: collaborators });
     expect(await rejection(issuer.issue(g))).toMatchObject({ retryable: true, retryAfterMs: 61_000 });
-    scene.fake.rateLimited('429', { seconds: 7 });
+    scene.fake.rateLimited('429', { seconds: 7, path: collaborators });
     expect(await rejection(issuer.issue(g))).toMatchObject({ retryable: true, retryAfterMs: 7_000 });
     await issuer.issue(g);
     expect(repo().direct.get('alice-gh')).toBe('push');

@@ -8,6 +8,10 @@ import { type GrantContext } from '../../../../src/core/ports/issuer.js';
 import { createVaultIssuer, type VaultIssuer } from '../../../../src/issuers/vault/vault-issuer.js';
 import { contractGrant } from '../../../contract/issuer-contract.js';
 import { FakeVault } from '../../../fakes/fake-vault.js';
+import { MemoryIssuerState } from '../../../fakes/memory-issuer-state.js';
+
+// One store for every issuer object in this file, as jitbot's Redis is for every process.
+const sharedState = new MemoryIssuerState();
 
 const grant = (minutes = 30): GrantContext => {
   const start = Date.now();
@@ -18,7 +22,7 @@ describe('vault issuer', () => {
   let vault: FakeVault;
   let dataDir: string;
   const make = (settings: Record<string, unknown> = {}): Promise<VaultIssuer> =>
-    createVaultIssuer('vault', { address: vault.url, token: 'hvs.jitbot', timeoutMs: 1000, ...settings }, { dataDir, grantIsLive: async () => true });
+    createVaultIssuer('vault', { address: vault.url, token: 'hvs.jitbot', timeoutMs: 1000, ...settings }, { dataDir, grantIsLive: async () => true, state: sharedState });
 
   beforeEach(async () => {
     vault = new FakeVault();
@@ -44,7 +48,8 @@ describe('vault issuer', () => {
     expect(result.secret).toEqual({ label: 'Vault token', value: token!.id });
     expect(result.receipt.revokeState).toEqual({ accessor: token!.accessor });
     expect(JSON.stringify(result.receipt)).not.toContain(token!.id);
-    expect(readFileSync(path.join(dataDir, 'vault', 'vault', 'state', readdir(dataDir)), 'utf8')).not.toContain(token!.id);
+    expect([...sharedState.values.values()].join('\n')).not.toContain(token!.id);
+    expect(sharedState.values.size).toBeGreaterThan(0);
   });
 
   it('a create whose answer was lost leaves no second live token: the retry finds the lost one by its metadata and revokes it', async () => {
@@ -119,18 +124,12 @@ describe('vault issuer', () => {
   it('reads its own token from tokenFile, and refuses bad params before calling Vault', async () => {
     const file = path.join(dataDir, 'vault-token');
     writeFileSync(file, 'hvs.jitbot\n');
-    const issuer = await createVaultIssuer('vault', { address: vault.url, tokenFile: file }, { dataDir, grantIsLive: async () => true });
+    const issuer = await createVaultIssuer('vault', { address: vault.url, tokenFile: file }, { dataDir, grantIsLive: async () => true, state: sharedState });
     await issuer.issue(grant());
     await expect(issuer.issue(contractGrant({ params: { policies: ['x'], meta: { jitbot_grant: 'forged' } } }))).rejects.toMatchObject({ retryable: false });
     expect(vault.server.log).toHaveLength(1);
   });
 });
-
-function readdir(dataDir: string): string {
-  const dir = path.join(dataDir, 'vault', 'vault', 'state');
-  const out = execFileSync('ls', [dir], { encoding: 'utf8' }).split('\n').filter((f) => f.endsWith('.json'));
-  return out[0]!;
-}
 
 describe('vault issuer over TLS', () => {
   let dir: string;
@@ -154,16 +153,16 @@ describe('vault issuer over TLS', () => {
   });
 
   it('trusts the CA file and checks the certificate against serverName', async () => {
-    const issuer = await createVaultIssuer('tls', { address: vault.url, token: 'hvs.jitbot', caFile: path.join(dir, 'ca.pem'), serverName: 'vault.internal' }, { dataDir: dir, grantIsLive: async () => true });
+    const issuer = await createVaultIssuer('tls', { address: vault.url, token: 'hvs.jitbot', caFile: path.join(dir, 'ca.pem'), serverName: 'vault.internal' }, { dataDir: dir, grantIsLive: async () => true, state: sharedState });
     const g = grant();
     await issuer.issue(g);
     expect(vault.liveForGrant(g.grantId)).toHaveLength(1);
   });
 
   it('without the CA, or with another server name, the certificate is refused (not retryable: a person must fix the settings)', async () => {
-    const untrusted = await createVaultIssuer('tls', { address: vault.url, token: 'hvs.jitbot' }, { dataDir: dir, grantIsLive: async () => true });
+    const untrusted = await createVaultIssuer('tls', { address: vault.url, token: 'hvs.jitbot' }, { dataDir: dir, grantIsLive: async () => true, state: sharedState });
     await expect(untrusted.issue(grant())).rejects.toMatchObject({ retryable: false });
-    const wrongName = await createVaultIssuer('tls', { address: vault.url, token: 'hvs.jitbot', caFile: path.join(dir, 'ca.pem'), serverName: 'other.internal' }, { dataDir: dir, grantIsLive: async () => true });
+    const wrongName = await createVaultIssuer('tls', { address: vault.url, token: 'hvs.jitbot', caFile: path.join(dir, 'ca.pem'), serverName: 'other.internal' }, { dataDir: dir, grantIsLive: async () => true, state: sharedState });
     await expect(wrongName.issue(grant())).rejects.toMatchObject({ retryable: false });
   });
 });
