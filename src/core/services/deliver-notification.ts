@@ -1,5 +1,5 @@
 import type { AccessRequest } from '../domain/access-request.js';
-import { buildCard, buildDirectMessage, revokeFailedNotice, type ChannelNotice } from '../messages/views.js';
+import { buildCard, buildDirectMessage, revokeFailedNotice, revokeRecoveredNotice, unreachableNotice, type ChannelNotice } from '../messages/views.js';
 import { eligibleApprovers, membersOf } from '../policy/evaluate-policy.js';
 import type { IssuedSecret } from '../ports/issuer.js';
 import type { Notifier } from '../ports/notifier.js';
@@ -27,7 +27,7 @@ export async function deliverNotification(deps: CoreDeps, notification: Notifica
     case 'dm':
       return deliverDirect(deps, request, notification.person, notification.message, notification.sealedSecret);
     case 'notice':
-      return deliverNotice(deps, request, notification.notice);
+      return deliverNotice(deps, request, notification.notice, notification.detail);
   }
 }
 
@@ -83,19 +83,28 @@ async function deliverDirect(
       actor: { kind: 'system' },
       data: { person: personName, message: kind },
     });
+    // Nobody is silently skipped: the approvers' channel hears about it.
+    await deps.scheduler.notify({ kind: 'notice', requestId: request.id, notice: 'unreachable', detail: `${personName}: ${kind}` });
     return;
   }
   const secret = sealedSecret ? (JSON.parse(deps.secretBox.open(sealedSecret)) as IssuedSecret) : undefined;
   await preferred.sendDirect(person, buildDirectMessage(kind, request, secret));
 }
 
-async function deliverNotice(deps: CoreDeps, request: AccessRequest, notice: 'revoke_failed' | 'revoke_recovered' | 'unreachable'): Promise<void> {
+async function deliverNotice(
+  deps: CoreDeps,
+  request: AccessRequest,
+  notice: 'revoke_failed' | 'revoke_recovered' | 'unreachable',
+  detail: string | undefined,
+): Promise<void> {
   const policy = deps.policy();
   const resource = policy.resources[request.resource];
   const message: ChannelNotice =
     notice === 'revoke_recovered'
-      ? { requestId: request.id, tone: 'good', title: `Revocation of ${request.id} succeeded`, lines: [`The access of ${request.requester} to ${request.resource} is now removed.`] }
-      : revokeFailedNotice(request);
+      ? revokeRecoveredNotice(request)
+      : notice === 'unreachable'
+        ? unreachableNotice(request, detail ?? 'someone')
+        : revokeFailedNotice(request);
   for (const notifier of deps.notifiers) {
     const channel = channelFor(deps, request, notifier);
     if (channel) await notifier.postNotice(channel, message);

@@ -54,7 +54,8 @@ export function parseCommand(input: string): JitCommand {
     case 'resources':
       return { name: 'resources' };
     case 'request':
-      return requestFrom(rest, 'request ');
+      // `/jit request` alone opens the form, like `/jit`.
+      return rest.length === 0 ? { name: 'form' } : requestFrom(rest, 'request ');
     case 'approve':
       return { name: 'approve', id: idFrom(rest[0], 'approve') };
     case 'deny':

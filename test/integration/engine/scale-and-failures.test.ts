@@ -98,6 +98,16 @@ describe('revocation under failure and load', () => {
     expect(e.notifier.failNextDms).toBe(0);
   });
 
+  it('a person no chat platform can reach is reported in the approvers\' channel and the audit, not skipped silently', async () => {
+    const e = await engine();
+    e.notifier.knows = () => false;
+    const r = await e.app.core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '1m', reason: 'x' });
+    const notice = await waitFor('unreachable notice', () => e.notifier.notices.find((n) => n.requestId === r.id));
+    expect(notice.title).toBe('jitbot cannot reach alice');
+    expect(notice.lines.join(' ')).toContain('"received" message');
+    expect((await e.app.core.deps.store.auditOf(r.id)).map((x) => x.type)).toContain('notify.unreachable');
+  });
+
   it('worker down while 1,000 grants pass their end: all revoked within seconds of a worker starting', async () => {
     const prefix = uniquePrefix('down');
     const issuer = new FakeIssuer();
