@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { registerCheckCommand } from './cli/check-command.js';
 import { registerRunCommands } from './cli/run-command.js';
+import { registerRequestCommand } from './cli/request-command.js';
 import { registerOperatorCommands } from './cli/operator-commands.js';
 
 const program = new Command('jitbot')
@@ -10,6 +11,7 @@ const program = new Command('jitbot')
 
 registerRunCommands(program);
 registerCheckCommand(program);
+registerRequestCommand(program);
 registerOperatorCommands(program);
 
 await program.parseAsync(process.argv);

@@ -11,8 +11,11 @@ import { mountOperationalRoutes } from '../http/operational-routes.js';
 import { BullScheduler } from '../jobs/bullmq-scheduler.js';
 import type { RetrySettings } from '../jobs/queues.js';
 import { startWorkers, type RunningWorkers } from '../jobs/workers.js';
+import type { PipelineConfig } from '../pipelines/pipeline-config.js';
+import { createPipelines } from '../pipelines/pipelines.js';
 import { RedisRequestStore } from '../store/redis/redis-request-store.js';
 import { createMetrics } from './metrics.js';
+import { RedisIssuerState } from './redis-issuer-state.js';
 import { openRedis, type RedisHandle } from './redis-connection.js';
 import { createSecretBox } from './secret-box.js';
 
@@ -34,6 +37,12 @@ export interface AppOptions {
   secretKeyHex?: string;
   /** Issuers to use instead of building them from the policy (tests inject fakes by issuer name). */
   issuerOverrides?: Map<string, Issuer>;
+  /**
+   * Pipelines as requesters (policy `pipelines:` / `deploymentProtection:`): the OIDC-authenticated
+   * API and GitHub deployment protection webhooks are mounted on the HTTP server, and every process
+   * registers the pipeline notifier (it reports deployment decisions to GitHub).
+   */
+  pipelines?: PipelineConfig;
 }
 
 export interface JitbotApp {
@@ -72,16 +81,22 @@ export async function buildApp(options: AppOptions): Promise<JitbotApp> {
     if (!factory) throw new Error(`issuers.${name}: unknown issuer type "${entry.type}"`);
     const { type: _type, ...settings } = entry;
     const parsed = factory.settingsSchema.parse(settings);
-    issuers.set(
-      name,
-      await factory.create(name, parsed, {
-        dataDir: options.dataDir,
-        grantIsLive: async (grantId) => {
-          const request = await store.get(grantId);
-          return request?.status === 'active' && request.window.end > clock.now();
-        },
-      }),
-    );
+    const issuer = await factory.create(name, parsed, {
+      dataDir: options.dataDir,
+      state: new RedisIssuerState(redis.commands, `${prefix}issuer:${name}:`),
+      grantIsLive: async (grantId) => {
+        const request = await store.get(grantId);
+        return request?.status === 'active' && request.window.end > clock.now();
+      },
+    });
+    const { requestProblem } = factory;
+    if (requestProblem && !issuer.checkRequest) {
+      issuer.checkRequest = (params, person, durationMs) => {
+        const parsedParams = factory.paramsSchema.safeParse(params);
+        return parsedParams.success ? requestProblem.call(factory, parsedParams.data, person, durationMs) : undefined;
+      };
+    }
+    issuers.set(name, issuer);
   }
 
   const deps: CoreDeps = {
@@ -97,6 +112,8 @@ export async function buildApp(options: AppOptions): Promise<JitbotApp> {
     observer: metrics.observer,
   };
   const core = createCore(deps);
+  const pipelines = options.pipelines ? createPipelines({ core, config: options.pipelines, log: options.log }) : undefined;
+  if (pipelines) notifiers.push(pipelines.notifier);
 
   let workers: RunningWorkers | undefined;
   const http = options.web ? new HttpServer({ host: options.web.host, port: options.web.port, log: options.log }) : undefined;
@@ -109,6 +126,7 @@ export async function buildApp(options: AppOptions): Promise<JitbotApp> {
       },
       issuers,
     });
+    pipelines?.mount(http);
   }
 
   const app: JitbotApp = {
@@ -141,6 +159,7 @@ export async function buildApp(options: AppOptions): Promise<JitbotApp> {
       if (http) app.port = await http.listen();
     },
     async stop() {
+      pipelines?.stop();
       await http?.close();
       await workers?.close();
       await scheduler.close();

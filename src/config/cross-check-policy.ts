@@ -8,6 +8,7 @@ import { zodIssuesToProblems, type SchemaProblem } from './zod-problems.js';
 export const LOWEST_MIN_DURATION_MS = 10_000;
 const DEFAULT_MIN_DURATION_MS = 60_000;
 const GROUP_PREFIX = 'group:';
+const PIPELINE_PREFIX = 'pipeline:';
 const PLATFORM_IDS = [
   { field: 'slack', label: 'Slack id', caseless: false },
   { field: 'teams', label: 'Teams id', caseless: true },
@@ -36,6 +37,13 @@ export function crossCheckPolicy(raw: unknown, issuerFactories: ReadonlyMap<stri
   // When `people` or `groups` is not a map, every name would look unknown: the schema's one problem says enough.
   const peopleListed = isMap(raw.people);
   const groupsListed = raw.groups === undefined || isMap(raw.groups);
+  const pipelineNames = new Set(Object.keys(mapOf(raw.pipelines)));
+  const pipelinesListed = raw.pipelines === undefined || isMap(raw.pipelines);
+  const unknownPipeline = (name: string): string => {
+    const guess = closestName(name, pipelineNames);
+    const known = pipelineNames.size ? `pipelines: ${[...pipelineNames].sort().join(', ')}` : 'no pipelines are defined under pipelines:';
+    return `unknown pipeline "${name}" (${guess ? `did you mean "${PIPELINE_PREFIX}${guess}"? ` : ''}${known})`;
+  };
 
   const unknownPerson = (name: string): string => {
     if (groupNames.has(name)) return `unknown person "${name}" (there is a group "${name}": write ${GROUP_PREFIX}${name})`;
@@ -62,19 +70,32 @@ export function crossCheckPolicy(raw: unknown, issuerFactories: ReadonlyMap<stri
     members.forEach((member: unknown, index) => {
       if (typeof member !== 'string' || !peopleListed) return brokenGroups.add(group);
       if (member.startsWith(GROUP_PREFIX)) report(['groups', group, index], `a group lists people, not groups ("${member}")`);
+      else if (member.startsWith(PIPELINE_PREFIX)) report(['groups', group, index], `a group lists people, not pipelines ("${member}"): name the pipeline in requesters directly`);
       else if (!personNames.has(member)) report(['groups', group, index], unknownPerson(member));
       else return known.add(member);
       return brokenGroups.add(group);
     });
   }
 
-  /** Reports unknown references in a requesters/approvers/admins list; true when every one is sound. */
-  const checkRefs = (refs: unknown, segments: PathSegments): boolean => {
+  /**
+   * Reports unknown references in a requesters/approvers/admins list; true when every one is sound.
+   * Pipelines may request (`requesters`, auto-approval rules) but never approve or administer.
+   */
+  const checkRefs = (refs: unknown, segments: PathSegments, pipelinesAllowed = false): boolean => {
     if (!Array.isArray(refs)) return refs === undefined;
     let sound = true;
     refs.forEach((ref: unknown, index) => {
       if (typeof ref !== 'string' || ref === '') {
         sound = false;
+      } else if (ref.startsWith(PIPELINE_PREFIX)) {
+        const name = ref.slice(PIPELINE_PREFIX.length);
+        if (!pipelinesAllowed) {
+          report([...segments, index], `a pipeline cannot ${segments.includes('admins') ? 'be an admin' : 'approve'} ("${ref}"); only people can`);
+          sound = false;
+        } else if (pipelinesListed && !pipelineNames.has(name)) {
+          report([...segments, index], unknownPipeline(name));
+          sound = false;
+        }
       } else if (ref.startsWith(GROUP_PREFIX) ? !groupsListed : !peopleListed) {
         sound = false;
       } else if (ref.startsWith(GROUP_PREFIX)) {
@@ -99,6 +120,7 @@ export function crossCheckPolicy(raw: unknown, issuerFactories: ReadonlyMap<stri
     for (const ref of refs) {
       if (typeof ref !== 'string') continue;
       if (ref.startsWith(GROUP_PREFIX)) for (const person of groups.get(ref.slice(GROUP_PREFIX.length)) ?? []) out.add(person);
+      else if (ref.startsWith(PIPELINE_PREFIX) && pipelineNames.has(ref.slice(PIPELINE_PREFIX.length))) out.add(ref);
       else if (personNames.has(ref)) out.add(ref);
     }
     return out;
@@ -166,11 +188,11 @@ export function crossCheckPolicy(raw: unknown, issuerFactories: ReadonlyMap<stri
       }
     }
 
-    let soundRefs = checkRefs(resource.requesters, at('requesters'));
+    let soundRefs = checkRefs(resource.requesters, at('requesters'), true);
     soundRefs = checkRefs(resource.approvers, at('approvers')) && soundRefs;
     const rules = Array.isArray(resource.autoApprove) ? resource.autoApprove : [];
     rules.forEach((rule: unknown, index) => {
-      if (isMap(rule)) soundRefs = checkRefs(rule.requesters, at('autoApprove', index, 'requesters')) && soundRefs;
+      if (isMap(rule)) soundRefs = checkRefs(rule.requesters, at('autoApprove', index, 'requesters'), true) && soundRefs;
     });
 
     // Duration limits: default ≤ max, and both at least the effective minimum.
@@ -233,7 +255,41 @@ export function crossCheckPolicy(raw: unknown, issuerFactories: ReadonlyMap<stri
       report(at('approvals'), `${needs} but when ${worst.requester} requests ${rest}`);
     }
   }
+  checkDeploymentGates(raw, issuers, report);
   return problems;
+}
+
+/**
+ * `deploymentProtection` entries name a resource that exists and can stand for a deployment: an
+ * approval-only gate (issuer type `none`: there is nobody to hand a credential to), with no ticket
+ * pattern (the reason is jitbot's own sentence) and a duration within the resource's limits.
+ */
+function checkDeploymentGates(raw: RawMap, issuers: RawMap, report: (segments: PathSegments, message: string) => void): void {
+  if (!Array.isArray(raw.deploymentProtection)) return;
+  const resources = mapOf(raw.resources);
+  const names = Object.keys(resources);
+  raw.deploymentProtection.forEach((gate: unknown, index) => {
+    if (!isMap(gate) || typeof gate.resource !== 'string') return;
+    const at = (...rest: string[]): PathSegments => ['deploymentProtection', index, ...rest];
+    const resource = resources[gate.resource];
+    if (!isMap(resource)) {
+      const guess = closestName(gate.resource, names);
+      report(at('resource'), `unknown resource "${gate.resource}"${guess ? ` (did you mean "${guess}"?)` : ''}`);
+      return;
+    }
+    const issuer = typeof resource.issuer === 'string' ? issuers[resource.issuer] : undefined;
+    if (isMap(issuer) && typeof issuer.type === 'string' && issuer.type !== 'none') {
+      report(at('resource'), `${gate.resource} uses issuer "${resource.issuer}" of type ${issuer.type}; a deployment gate approves a deployment and issues nothing: use a resource whose issuer has type none`);
+    }
+    if (resource.ticket !== undefined) {
+      report(at('resource'), `${gate.resource} requires a ticket in the reason; a deployment's reason is written by jitbot, so a gated resource cannot have ticket:`);
+    }
+    const duration = durationOf(gate.duration);
+    const max = durationOf(resource.maxDuration);
+    if (duration !== undefined && max !== undefined && duration > max) {
+      report(at('duration'), `${formatDuration(duration)} is longer than the maxDuration of ${gate.resource} (${formatDuration(max)})`);
+    }
+  });
 }
 
 function durationOf(value: unknown): number | undefined {

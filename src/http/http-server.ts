@@ -35,6 +35,7 @@ export interface HttpServerOptions {
  */
 export class HttpServer {
   private readonly routes = new Map<string, RouteHandler>();
+  private readonly prefixRoutes: { method: string; prefix: string; handler: RouteHandler }[] = [];
   private readonly server: http.Server;
   private readonly maxBodyBytes: number;
 
@@ -49,6 +50,26 @@ export class HttpServer {
   /** Mounts a handler on an exact method and path (`POST /slack/events`). */
   route(method: string, path: string, handler: RouteHandler): void {
     this.routes.set(`${method.toUpperCase()} ${path}`, handler);
+  }
+
+  /**
+   * Mounts a handler on every path below `prefix` (`GET /v1/requests/` serves `/v1/requests/JIT-4`),
+   * for paths that carry an id. Exact routes win; among prefixes, the longest.
+   */
+  routePrefix(method: string, prefix: string, handler: RouteHandler): void {
+    if (!prefix.endsWith('/')) throw new Error(`a route prefix ends with "/" (got ${prefix})`);
+    this.prefixRoutes.push({ method: method.toUpperCase(), prefix, handler });
+    this.prefixRoutes.sort((a, b) => b.prefix.length - a.prefix.length);
+  }
+
+  private find(method: string, path: string): RouteHandler | undefined {
+    const exact = this.routes.get(`${method} ${path}`);
+    if (exact) return exact;
+    return this.prefixRoutes.find((r) => r.method === method && path.startsWith(r.prefix) && path.length > r.prefix.length)?.handler;
+  }
+
+  private pathKnown(path: string): boolean {
+    return [...this.routes.keys()].some((k) => k.endsWith(` ${path}`)) || this.prefixRoutes.some((r) => path.startsWith(r.prefix) && path.length > r.prefix.length);
   }
 
   async listen(): Promise<number> {
@@ -68,9 +89,9 @@ export class HttpServer {
 
   private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const handler = this.routes.get(`${req.method ?? 'GET'} ${url.pathname}`);
+    const handler = this.find(req.method ?? 'GET', url.pathname);
     if (!handler) {
-      const pathKnown = [...this.routes.keys()].some((k) => k.endsWith(` ${url.pathname}`));
+      const pathKnown = this.pathKnown(url.pathname);
       send(res, { status: pathKnown ? 405 : 404, body: { error: pathKnown ? 'method not allowed' : 'not found' } });
       req.resume();
       return;

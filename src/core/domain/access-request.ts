@@ -22,6 +22,16 @@ export const ActorSchema = z.discriminatedUnion('kind', [
   }),
   z.object({ kind: z.literal('operator'), osUser: z.string() }),
   z.object({ kind: z.literal('system') }),
+  z.object({
+    kind: z.literal('pipeline'),
+    /** The requester name the pipeline acts as: `pipeline:<principal>` or `deployment:<owner/repo>@<environment>`. */
+    pipeline: z.string(),
+    /** How it arrived: the OIDC-authenticated API, or a GitHub deployment protection rule webhook. */
+    via: z.enum(['api', 'github-webhook']),
+    /** The verified token subject (or repository) and run, for the trail. Never a token. */
+    subject: z.string().optional(),
+    runId: z.string().optional(),
+  }),
 ]);
 export type Actor = z.infer<typeof ActorSchema>;
 
@@ -35,8 +45,57 @@ export function describeActor(actor: Actor): string {
       return `operator:${actor.osUser}`;
     case 'system':
       return 'jitbot';
+    case 'pipeline':
+      return actor.pipeline;
   }
 }
+
+/** Requester names of pipelines start with one of these; people's names cannot contain ':'. */
+export const PIPELINE_REQUESTER_PREFIX = 'pipeline:';
+export const DEPLOYMENT_REQUESTER_PREFIX = 'deployment:';
+
+/** Whether a requester name is a pipeline or a deployment gate rather than a person. */
+export function isPipelineRequester(requester: string): boolean {
+  return requester.startsWith(PIPELINE_REQUESTER_PREFIX) || requester.startsWith(DEPLOYMENT_REQUESTER_PREFIX);
+}
+
+/**
+ * The CI run behind a pipeline's request, from verified claims (an OIDC ID token) or a signed GitHub
+ * webhook: what approvers see on the card, and who may read or end the request (same issuer,
+ * repository and run). Nothing here is secret.
+ */
+export const PipelineContextSchema = z.object({
+  source: z.enum(['oidc', 'deployment_protection_rule']),
+  provider: z.enum(['github', 'gitlab']),
+  /** The OIDC issuer (`iss`), or the GitHub API URL for deployment webhooks. */
+  issuer: z.string(),
+  /** The token's `sub`, or the repository for deployment webhooks. */
+  subject: z.string(),
+  /** `owner/repo` (GitHub) or `group/project` (GitLab). */
+  repository: z.string(),
+  repositoryId: z.string().optional(),
+  /** GitHub `run_id`, GitLab `pipeline_id`. */
+  runId: z.string().optional(),
+  runUrl: z.string().optional(),
+  commit: z.string().optional(),
+  ref: z.string().optional(),
+  environment: z.string().optional(),
+  /** The workflow (GitHub `job_workflow_ref`) or pipeline definition (GitLab `ci_config_ref_uri`). */
+  workflow: z.string().optional(),
+  /** The login of who triggered the run (GitHub `actor` / webhook `sender`, GitLab `user_login`). */
+  actor: z.string().optional(),
+  /** GitLab `user_email`, to recognise the triggering person by email too. */
+  actorEmail: z.string().optional(),
+  /** For deployment protection rules: where the decision is reported (non-secret). */
+  gate: z
+    .object({
+      callbackUrl: z.string(),
+      installationId: z.number().int(),
+      environment: z.string(),
+    })
+    .optional(),
+});
+export type PipelineContext = z.infer<typeof PipelineContextSchema>;
 
 export const ApprovalSchema = z.object({
   person: z.string(),
@@ -89,6 +148,8 @@ const Common = z.object({
   waitingOn: z.array(z.string()).optional(),
   /** Set when an auto-approval rule skipped human review: the index of that rule. */
   autoApprovedBy: z.number().int().nonnegative().optional(),
+  /** Set when a pipeline (not a person) asked: the run it came from. */
+  pipeline: PipelineContextSchema.optional(),
 });
 
 const Decided = Common.extend({ decidedAt: z.number() });

@@ -1,4 +1,4 @@
-import type { AccessRequest } from '../domain/access-request.js';
+import type { AccessRequest, PipelineContext } from '../domain/access-request.js';
 import { describeActor } from '../domain/access-request.js';
 import { formatDuration } from '../domain/duration.js';
 import { remaining } from '../domain/lifecycle.js';
@@ -35,6 +35,50 @@ export interface CardView {
   actions: ActionView[];
   /** Who may act on the buttons (for per-viewer rendering, e.g. Teams refresh userIds). */
   eligibleApprovers: string[];
+  /**
+   * Set when a pipeline asked: the run (link, commit, who triggered it), from verified claims. Its
+   * `summary` is also the last line of `status`, so adapters that do not render this field show it.
+   */
+  pipeline?: PipelineRunView;
+}
+
+/** A pipeline run as an approver sees it. Every value comes from verified claims or a signed webhook. */
+export interface PipelineRunView {
+  provider: 'github' | 'gitlab';
+  kind: 'pipeline' | 'deployment';
+  repository: string;
+  runUrl?: string;
+  commit?: string;
+  ref?: string;
+  environment?: string;
+  workflow?: string;
+  /** Login of who triggered the run; they cannot approve it. */
+  triggeredBy?: string;
+  /** One line with all of the above. */
+  summary: string;
+}
+
+/** The card's view of a pipeline run. */
+export function pipelineRunView(pipeline: PipelineContext): PipelineRunView {
+  const kind = pipeline.source === 'deployment_protection_rule' ? 'deployment' : 'pipeline';
+  const parts = [
+    `${kind === 'deployment' ? 'Deployment' : 'Pipeline'} run of ${pipeline.repository}${pipeline.runUrl ? `: ${pipeline.runUrl}` : pipeline.runId ? ` (run ${pipeline.runId})` : ''}`,
+    pipeline.commit ? `commit ${pipeline.commit.slice(0, 12)}${pipeline.ref ? ` on ${pipeline.ref}` : ''}` : pipeline.ref ? `ref ${pipeline.ref}` : undefined,
+    pipeline.environment ? `environment ${pipeline.environment}` : undefined,
+    pipeline.actor ? `triggered by ${pipeline.actor} (who cannot approve it)` : undefined,
+  ].filter((part): part is string => part !== undefined);
+  return {
+    provider: pipeline.provider,
+    kind,
+    repository: pipeline.repository,
+    ...(pipeline.runUrl ? { runUrl: pipeline.runUrl } : {}),
+    ...(pipeline.commit ? { commit: pipeline.commit } : {}),
+    ...(pipeline.ref ? { ref: pipeline.ref } : {}),
+    ...(pipeline.environment ? { environment: pipeline.environment } : {}),
+    ...(pipeline.workflow ? { workflow: pipeline.workflow } : {}),
+    ...(pipeline.actor ? { triggeredBy: pipeline.actor } : {}),
+    summary: `${parts.join(' · ')}.`,
+  };
 }
 
 export interface DirectMessage {
@@ -72,8 +116,15 @@ export function cancelAction(id: string): ActionView {
   return { id: 'cancel', label: 'Cancel', requestId: id, command: `/jit cancel ${id}` };
 }
 
-/** The card for a request in its current state. */
+/** The card for a request in its current state; a pipeline's card also shows its run. */
 export function buildCard(request: AccessRequest, resourceDescription: string, eligibleApprovers: string[]): CardView {
+  const card = buildRequestCard(request, resourceDescription, eligibleApprovers);
+  if (!request.pipeline) return card;
+  const pipeline = pipelineRunView(request.pipeline);
+  return { ...card, pipeline, status: `${card.status}\n${pipeline.summary}` };
+}
+
+function buildRequestCard(request: AccessRequest, resourceDescription: string, eligibleApprovers: string[]): CardView {
   const approvedBy = request.approvals.map((a) => a.person);
   const base = {
     requestId: request.id,
@@ -196,7 +247,7 @@ export function buildDirectMessage(kind: DirectMessageKind, request: AccessReque
     case 'reannounce':
       return msg(
         `${id} still waits for you`,
-        [`${request.requester} asked for ${about}: "${request.reason}".`],
+        [`${request.requester} asked for ${about}: "${request.reason}".`, ...(request.pipeline ? [pipelineRunView(request.pipeline).summary] : [])],
         [approveAction(id), denyAction(id)],
       );
     case 'revoke_failed':
@@ -221,6 +272,29 @@ export function revokeFailedNotice(request: AccessRequest): ChannelNotice {
     tone: 'alarm',
     title: `Revocation of ${request.id} is failing`,
     lines: buildDirectMessage('revoke_failed', request).lines,
+  };
+}
+
+export function revokeRecoveredNotice(request: AccessRequest): ChannelNotice {
+  return {
+    requestId: request.id,
+    tone: 'good',
+    title: `Revocation of ${request.id} succeeded`,
+    lines: [`The access of ${request.requester} to ${request.resource} is now removed.`],
+  };
+}
+
+/** `detail` is "<person>: <message kind>" as the notification job recorded it. */
+export function unreachableNotice(request: AccessRequest, detail: string): ChannelNotice {
+  const [person = detail, kind = 'a message'] = detail.split(': ');
+  return {
+    requestId: request.id,
+    tone: 'alarm',
+    title: `jitbot cannot reach ${person}`,
+    lines: [
+      `The "${kind.replace(/_/g, ' ')}" message about ${request.id} (${request.resource}) could not be delivered to ${person} on any chat platform.`,
+      `Add their ids under people.${person} in the policy, or ask them to open a chat with jitbot once.`,
+    ],
   };
 }
 

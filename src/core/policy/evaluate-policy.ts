@@ -1,18 +1,24 @@
+import { DEPLOYMENT_REQUESTER_PREFIX, PIPELINE_REQUESTER_PREFIX, type PipelineContext } from '../domain/access-request.js';
 import { JitError } from '../domain/errors.js';
 import { formatDuration, parseDuration } from '../domain/duration.js';
-import type { Policy, Resource } from './policy-schema.js';
+import type { DeploymentGate, PipelinePrincipal, PipelineProvider, Policy, Resource } from './policy-schema.js';
 
 /** The platforms a person can be known by. */
 export type Platform = 'slack' | 'teams';
 
 const GROUP_PREFIX = 'group:';
 
-/** Expands `alice` / `group:sre` references into the set of person names they denote. */
+/**
+ * Expands `alice` / `group:sre` / `pipeline:deploy` references into the set of requester names they
+ * denote (a pipeline's requester name is its reference, `pipeline:deploy`).
+ */
 export function membersOf(policy: Policy, refs: readonly string[]): Set<string> {
   const out = new Set<string>();
   for (const ref of refs) {
     if (ref.startsWith(GROUP_PREFIX)) {
       for (const person of policy.groups[ref.slice(GROUP_PREFIX.length)] ?? []) out.add(person);
+    } else if (ref.startsWith(PIPELINE_REQUESTER_PREFIX)) {
+      if (policy.pipelines[ref.slice(PIPELINE_REQUESTER_PREFIX.length)]) out.add(ref);
     } else if (policy.people[ref]) {
       out.add(ref);
     }
@@ -39,7 +45,85 @@ export function requesterSet(policy: Policy, resource: Resource): Set<string> {
 
 export function mayRequest(policy: Policy, person: string, resourceName: string): boolean {
   const resource = policy.resources[resourceName];
-  return resource !== undefined && requesterSet(policy, resource).has(person);
+  if (resource === undefined) return false;
+  // A deployment gate asks for the resource its environment is mapped to, and only that one.
+  if (person.startsWith(DEPLOYMENT_REQUESTER_PREFIX)) {
+    const gate = parseDeploymentRequester(person);
+    return gate !== undefined && deploymentGateFor(policy, gate.repository, gate.environment)?.resource === resourceName;
+  }
+  return requesterSet(policy, resource).has(person);
+}
+
+/** The requester name of a gated GitHub deployment: `deployment:acme/app@production`. */
+export function deploymentRequester(repository: string, environment: string): string {
+  return `${DEPLOYMENT_REQUESTER_PREFIX}${repository}@${environment}`;
+}
+
+function parseDeploymentRequester(requester: string): { repository: string; environment: string } | undefined {
+  const rest = requester.slice(DEPLOYMENT_REQUESTER_PREFIX.length);
+  const at = rest.indexOf('@'); // repository names cannot contain "@"; environment names may
+  return at > 0 ? { repository: rest.slice(0, at), environment: rest.slice(at + 1) } : undefined;
+}
+
+/** The first `deploymentProtection` entry for this repository and environment (GitHub compares environment names caselessly). */
+export function deploymentGateFor(policy: Policy, repository: string, environment: string): DeploymentGate | undefined {
+  return policy.deploymentProtection.find(
+    (gate) =>
+      gate.environment.toLowerCase() === environment.toLowerCase() &&
+      (gate.repositories === undefined || gate.repositories.some((pattern) => globMatches(pattern, repository, true))),
+  );
+}
+
+// Names (repositories, projects, owners, environments) compare caselessly, as GitHub and GitLab do; refs
+// and workflow paths do not: a branch "MAIN" is not "main", and matching it as such would let anyone
+// who can push a branch pass as the protected one.
+const CASELESS_CLAIMS = new Set(['repository', 'repository_owner', 'project_path', 'namespace_path', 'environment']);
+
+/** Whether a pipeline principal's claim patterns all match a verified token's claims. */
+export function pipelineMatches(pipeline: PipelinePrincipal, provider: PipelineProvider, claims: Readonly<Record<string, unknown>>): boolean {
+  if (pipeline.provider !== provider) return false;
+  return Object.entries(pipeline.claims).every(([claim, patterns]) => {
+    const value = claims[claim];
+    if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') return false;
+    return patterns.some((pattern) => globMatches(pattern, String(value), CASELESS_CLAIMS.has(claim)));
+  });
+}
+
+/** The `pipelines:` entries a verified token matches, in policy order, as requester names (`pipeline:<name>`). */
+export function matchingPipelines(policy: Policy, provider: PipelineProvider, claims: Readonly<Record<string, unknown>>): string[] {
+  return Object.entries(policy.pipelines)
+    .filter(([, pipeline]) => pipelineMatches(pipeline, provider, claims))
+    .map(([name]) => `${PIPELINE_REQUESTER_PREFIX}${name}`);
+}
+
+/** `*` matches any run of characters (slashes included); everything else is literal. */
+export function globMatches(pattern: string, value: string, caseless: boolean): boolean {
+  const source = pattern
+    .split('*')
+    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+    .join('.*');
+  return new RegExp(`^${source}$`, caseless ? 'is' : 's').test(value);
+}
+
+/**
+ * The person in the policy who triggered a pipeline run: their `github` login is the run's actor
+ * (GitHub), or their `email` is the run's `user_email` (GitLab). Undefined when nobody matches.
+ */
+export function triggeringPerson(policy: Policy, pipeline: PipelineContext | undefined): string | undefined {
+  if (!pipeline?.actor) return undefined;
+  const actor = pipeline.actor.toLowerCase();
+  const email = pipeline.actorEmail?.toLowerCase();
+  for (const [name, person] of Object.entries(policy.people)) {
+    if (pipeline.provider === 'github' && person.github?.toLowerCase() === actor) return name;
+    if (pipeline.provider === 'gitlab' && email && person.email?.toLowerCase() === email) return name;
+  }
+  return undefined;
+}
+
+/** Whether jitbot can tell if this person triggered the run: the identity the provider names must be in the policy. */
+function canRecognise(policy: Policy, person: string, pipeline: PipelineContext): boolean {
+  const entry = policy.people[person];
+  return pipeline.provider === 'github' ? entry?.github !== undefined : pipeline.actorEmail !== undefined && entry?.email !== undefined;
 }
 
 /** Resource names this person may request, sorted. */
@@ -110,19 +194,48 @@ function reasonHasTicket(pattern: string, reason: string): boolean {
   return reason.split(/\s+/).some((word) => re.test(word.replace(/[.,;:!?()]+$/g, '')));
 }
 
-/** People who may approve this request: the resource's approvers without the requester. */
-export function eligibleApprovers(policy: Policy, resource: Resource, requester: string): string[] {
-  return [...membersOf(policy, resource.approvers)].filter((p) => p !== requester).sort();
+/**
+ * People who may approve this request: the resource's approvers without the requester, and, for a
+ * pipeline's request, without the person who triggered the run and anyone jitbot cannot tell apart
+ * from them (see {@link checkMayApprove}).
+ */
+export function eligibleApprovers(policy: Policy, resource: Resource, requester: string, pipeline?: PipelineContext): string[] {
+  const pool = [...membersOf(policy, resource.approvers)].filter((p) => p !== requester);
+  if (!pipeline?.actor) return pool.sort();
+  const triggeredBy = triggeringPerson(policy, pipeline);
+  return pool.filter((p) => p !== triggeredBy && canRecognise(policy, p, pipeline)).sort();
 }
 
-/** Throws unless `approver` may approve (or deny) `requester`'s request on this resource, right now. */
-export function checkMayApprove(policy: Policy, resourceName: string, approver: string, requester: string): void {
+/**
+ * Throws unless `approver` may approve (or deny) `requester`'s request on this resource, right now.
+ * A pipeline's request is never approved by the person who triggered its run; so that jitbot can tell,
+ * approvers of such requests need their GitHub login (GitLab username or email) in the policy.
+ */
+export function checkMayApprove(
+  policy: Policy,
+  resourceName: string,
+  approver: string,
+  requester: string,
+  pipeline?: { context: PipelineContext | undefined; action: 'approve' | 'deny' },
+): void {
   if (approver === requester) {
     throw new JitError('POLICY.SELF_APPROVAL', 'You cannot approve or deny your own request.');
   }
   const resource = policy.resources[resourceName];
   if (!resource || !membersOf(policy, resource.approvers).has(approver)) {
     throw new JitError('POLICY.NOT_APPROVER', `You are not an approver for ${resourceName}.`);
+  }
+  const context = pipeline?.context;
+  if (!context?.actor || pipeline?.action !== 'approve') return;
+  if (triggeringPerson(policy, context) === approver) {
+    throw new JitError('POLICY.SELF_APPROVAL', `You triggered this ${context.provider === 'github' ? 'GitHub' : 'GitLab'} run (as ${context.actor}), so you cannot approve its request; another approver must.`);
+  }
+  if (!canRecognise(policy, approver, context)) {
+    const what = context.provider === 'github' ? `GitHub login as people.${approver}.github` : `GitLab account's email as people.${approver}.email`;
+    throw new JitError(
+      'POLICY.NOT_APPROVER',
+      `jitbot cannot tell whether you triggered this ${context.provider === 'github' ? 'GitHub' : 'GitLab'} run, so you cannot approve it yet: ask an admin to add your ${what} in the policy.`,
+    );
   }
 }
 

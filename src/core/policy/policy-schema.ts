@@ -27,6 +27,103 @@ export const PersonSchema = z
   .strict();
 export type Person = z.infer<typeof PersonSchema>;
 
+/** CI providers whose ID tokens identify pipelines. */
+export const PIPELINE_PROVIDERS = ['github', 'gitlab'] as const;
+export type PipelineProvider = (typeof PIPELINE_PROVIDERS)[number];
+
+/**
+ * Claims a `pipelines:` entry may match on, per provider (SPEC issue 9). At least one of the
+ * `anchors` must be given, without a leading wildcard: an audience alone is not an identity, since
+ * every repository on github.com can ask for a token with any audience.
+ */
+export const PIPELINE_CLAIMS = {
+  github: {
+    claims: [
+      'repository',
+      'repository_id',
+      'repository_owner',
+      'repository_owner_id',
+      'ref',
+      'ref_type',
+      'environment',
+      'job_workflow_ref',
+      'workflow_ref',
+      'event_name',
+      'runner_environment',
+      'sub',
+    ],
+    anchors: ['repository', 'repository_id', 'repository_owner', 'repository_owner_id'],
+  },
+  gitlab: {
+    claims: [
+      'project_path',
+      'project_id',
+      'namespace_path',
+      'namespace_id',
+      'ref',
+      'ref_type',
+      'ref_protected',
+      'environment',
+      'environment_protected',
+      'ci_config_ref_uri',
+      'pipeline_source',
+      'runner_environment',
+      'sub',
+    ],
+    anchors: ['project_path', 'project_id', 'namespace_path', 'namespace_id'],
+  },
+} as const satisfies Record<PipelineProvider, { claims: readonly string[]; anchors: readonly string[] }>;
+
+// YAML turns `repository_id: 123` and `ref_protected: true` into a number and a boolean; claims are strings.
+const ClaimValueSchema = z.union([z.string().min(1), z.number(), z.boolean()]).transform((v) => String(v));
+
+/** One claim's accepted values: exact text, `*` matching any run of characters, or a list of either. */
+export const ClaimPatternSchema = z.union([ClaimValueSchema.transform((v) => [v]), z.array(ClaimValueSchema).min(1)]);
+
+/** A pipeline principal: the CI runs whose verified ID-token claims all match. Referred to as `pipeline:<name>`. */
+export const PipelineSchema = z
+  .object({
+    provider: z.enum(PIPELINE_PROVIDERS),
+    description: z.string().default(''),
+    claims: z.record(z.string(), ClaimPatternSchema),
+  })
+  .strict()
+  .superRefine((pipeline, ctx) => {
+    const known: readonly string[] = PIPELINE_CLAIMS[pipeline.provider].claims;
+    const anchors: readonly string[] = PIPELINE_CLAIMS[pipeline.provider].anchors;
+    for (const claim of Object.keys(pipeline.claims)) {
+      if (!known.includes(claim)) {
+        ctx.addIssue({ code: 'custom', path: ['claims', claim], message: `${pipeline.provider} pipelines are matched on ${known.join(', ')}; not "${claim}"` });
+      }
+    }
+    const anchored = anchors.some((claim) => pipeline.claims[claim]?.every((value) => !value.startsWith('*')));
+    if (!anchored) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['claims'],
+        message: `name the ${pipeline.provider === 'github' ? 'repository' : 'project'}: match at least one of ${anchors.join(', ')} (without a leading *), or any ${pipeline.provider} pipeline could act as this one`,
+      });
+    }
+  });
+export type PipelinePrincipal = z.infer<typeof PipelineSchema>;
+
+/**
+ * A GitHub environment whose deployments jitbot approves (a custom deployment protection rule): a
+ * deployment to `environment` in one of `repositories` becomes a request for `resource`, with that
+ * resource's approvers, quorum and channel.
+ */
+export const DeploymentGateSchema = z
+  .object({
+    environment: z.string().min(1),
+    /** `owner/repo` names, `*` matching any run of characters; default: every repository the GitHub App is installed on. */
+    repositories: z.array(z.string().min(1)).min(1).optional(),
+    resource: z.string(),
+    /** How long the approval stands (the request's window); default: the resource's default duration. */
+    duration: DurationSchema.optional(),
+  })
+  .strict();
+export type DeploymentGate = z.infer<typeof DeploymentGateSchema>;
+
 export const AutoApproveRuleSchema = z
   .object({
     requesters: z.array(PrincipalRefSchema).min(1),
@@ -92,6 +189,10 @@ export const PolicySchema = z
     admins: z.array(PrincipalRefSchema).default([]),
     issuers: z.record(z.string().regex(NAME, nameMessage), IssuerEntrySchema).default({}),
     resources: z.record(z.string().regex(NAME, nameMessage), ResourceSchema),
+    /** CI pipelines that may request access with an OIDC ID token; `pipeline:<name>` in `requesters`. */
+    pipelines: z.record(z.string().regex(NAME, nameMessage), PipelineSchema).default({}),
+    /** GitHub environments gated by jitbot (deployment protection rules), first match wins. */
+    deploymentProtection: z.array(DeploymentGateSchema).default([]),
   })
   .strict();
 export type Policy = z.infer<typeof PolicySchema>;

@@ -89,3 +89,10 @@ export async function mutate(
 export function actorPerson(actor: Actor): string | undefined {
   return actor.kind === 'person' ? actor.person : undefined;
 }
+
+/** The requester name an actor owns requests under: a person's name, or a pipeline's requester name. */
+export function actorRequester(actor: Actor): string | undefined {
+  if (actor.kind === 'person') return actor.person;
+  if (actor.kind === 'pipeline') return actor.pipeline;
+  return undefined;
+}

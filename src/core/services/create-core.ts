@@ -1,4 +1,4 @@
-import type { Actor, RequestId } from '../domain/access-request.js';
+import type { AccessRequest, Actor, RequestId } from '../domain/access-request.js';
 import { JitError } from '../domain/errors.js';
 import { personByPlatformId, type Platform } from '../policy/evaluate-policy.js';
 import type { Notification } from '../ports/scheduler.js';
@@ -8,6 +8,7 @@ import { cancelRequest, extendAccess, releaseAccess, revokeAccess } from './end-
 import { runExtendAtIssuer, runIssue, runReannounce, runReminder, runRevoke, runTimeout } from './grant-jobs.js';
 import { handleCommand, resourceChoices } from './handle-command.js';
 import { reconcile } from './reconcile.js';
+import { collectPipelineCredential, discardPipelineCredential } from './pipeline-credentials.js';
 import { requestAccess, type RequestAccessInput } from './request-access.js';
 import { approveRequest, denyRequest } from './review-request.js';
 
@@ -37,6 +38,11 @@ export function createCore(deps: CoreDeps) {
     release: (actor: Actor, id: RequestId) => releaseAccess(deps, actor, id),
     revoke: (actor: Actor, id: RequestId, reason: string) => revokeAccess(deps, actor, id, reason),
     extend: (actor: PersonActor, id: RequestId, duration: string, reason: string) => extendAccess(deps, actor, id, duration, reason),
+    /** A pipeline's credential, handed out once (pipelines cannot get DMs). */
+    pipelineCredential: {
+      collect: (request: AccessRequest) => collectPipelineCredential(deps, request),
+      discard: (id: RequestId) => discardPipelineCredential(deps, id),
+    },
     jobs: {
       issue: (id: RequestId, attempt: { made: number }) => runIssue(deps, id, attempt),
       revoke: (id: RequestId) => runRevoke(deps, id),

@@ -4,7 +4,7 @@ import { formatDuration, parseDuration } from '../domain/duration.js';
 import { applyEvent, notApplicableMessage } from '../domain/lifecycle.js';
 import { normalizeReason } from '../domain/reason.js';
 import { autoApprovalRule, extensionLimits, isAdmin } from '../policy/evaluate-policy.js';
-import { actorPerson, mutate, resourceOf, type CoreDeps } from './core-context.js';
+import { actorPerson, actorRequester, mutate, personIdentity, resourceOf, type CoreDeps } from './core-context.js';
 import { applyExtension, withWaiting } from './review-request.js';
 
 /** The requester withdraws a pending request. */
@@ -29,6 +29,9 @@ export async function releaseAccess(deps: CoreDeps, actor: Actor, id: RequestId)
  */
 export async function revokeAccess(deps: CoreDeps, actor: Actor, id: RequestId, reasonText: string): Promise<AccessRequest> {
   const reason = normalizeReason(reasonText);
+  if (actor.kind === 'pipeline') {
+    throw new JitError('POLICY.NOT_ADMIN', `A pipeline cannot revoke access; it may release its own (${id}).`);
+  }
   const person = actorPerson(actor);
   if (person !== undefined && !isAdmin(deps.policy(), person)) {
     throw new JitError('POLICY.NOT_ADMIN', `Only admins may revoke someone's access. To end your own, use /jit release ${id}.`);
@@ -96,6 +99,8 @@ export async function extendAccess(deps: CoreDeps, actor: Actor & { kind: 'perso
     }
     // The same rules as the request: no approvers needed if none were, or if an auto-approval rule covers the new total.
     const totalMs = current.window.end - current.window.start + durationMs;
+    const problem = deps.issuer(resource.issuer)?.checkRequest?.(resource.params, personIdentity(policy, current.requester), totalMs);
+    if (problem) throw new JitError('POLICY.DURATION_OUT_OF_RANGE', `${id} cannot be extended by ${formatDuration(durationMs)}: ${problem}.`);
     const selfApproving = current.approvalsRequired === 0 || autoApprovalRule(policy, resource, current.requester, totalMs) !== undefined;
     const next = applyEvent(current, { type: 'request_extension', at: deps.clock.now(), durationMs, reason, autoApproved: selfApproving });
     return {
@@ -109,7 +114,8 @@ export async function extendAccess(deps: CoreDeps, actor: Actor & { kind: 'perso
 }
 
 function requireOwner(actor: Actor, request: AccessRequest, verb: string): void {
-  const person = actorPerson(actor);
+  // Operators and jitbot itself act on anyone's request; people and pipelines only on their own.
+  const person = actorRequester(actor);
   if (person !== undefined && person !== request.requester) {
     throw new JitError('POLICY.NOT_OWNER', `Only ${request.requester}, who asked for ${request.id}, may ${verb} it.`);
   }

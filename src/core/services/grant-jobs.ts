@@ -5,6 +5,7 @@ import { applyEvent } from '../domain/lifecycle.js';
 import type { GrantContext } from '../ports/issuer.js';
 import { IssuerError } from '../ports/issuer.js';
 import { mutate, personIdentity, resourceOf, type CoreDeps } from './core-context.js';
+import { discardPipelineCredential, keepPipelineCredential } from './pipeline-credentials.js';
 import { scheduleReminder, withWaiting } from './review-request.js';
 
 /** What a job runner should do after a handler returns. */
@@ -38,6 +39,9 @@ export async function runIssue(deps: CoreDeps, id: RequestId, attempt: { made: n
   try {
     const result = await issuer.issue(grant);
     const secret = result.secret;
+    // A pipeline collects its secret through the API: it is kept (sealed) before the grant shows as
+    // active, so a pipeline that sees `active` finds the credential waiting.
+    if (secret && issuing.pipeline) await keepPipelineCredential(deps, id, secret);
     const { after } = await mutate(deps, id, (c) => ({
       after: applyEvent(c, { type: 'issued', at: deps.clock.now(), window, receipt: result.receipt }),
       audit: {
@@ -55,7 +59,7 @@ export async function runIssue(deps: CoreDeps, id: RequestId, attempt: { made: n
       requestId: id,
       person: after.requester,
       message: 'active',
-      ...(secret ? { sealedSecret: deps.secretBox.seal(JSON.stringify(secret)) } : {}),
+      ...(secret && !after.pipeline ? { sealedSecret: deps.secretBox.seal(JSON.stringify(secret)) } : {}),
     });
     await deps.scheduler.notify({ kind: 'card', requestId: id });
     return DONE;
@@ -147,6 +151,7 @@ export async function runRevoke(deps: CoreDeps, id: RequestId): Promise<JobOutco
     },
   }), ending);
   deps.observer?.revoked?.(Date.now() - started, lateMs);
+  if (after.pipeline) await discardPipelineCredential(deps, id);
   await deps.scheduler.cancelReminder(id);
   if (wasFailing) await deps.scheduler.notify({ kind: 'notice', requestId: id, notice: 'revoke_recovered' });
   await deps.scheduler.notify({ kind: 'dm', requestId: id, person: after.requester, message: 'ended' });

@@ -1,4 +1,4 @@
-import type { AccessRequest, Actor } from '../domain/access-request.js';
+import type { AccessRequest, Actor, PipelineContext } from '../domain/access-request.js';
 import { JitError } from '../domain/errors.js';
 import { normalizeReason } from '../domain/reason.js';
 import {
@@ -9,34 +9,44 @@ import {
   eligibleApprovers,
   resourceForRequest,
 } from '../policy/evaluate-policy.js';
-import type { CoreDeps } from './core-context.js';
+import { personIdentity, type CoreDeps } from './core-context.js';
 
 export interface RequestAccessInput {
-  actor: Actor & { kind: 'person' };
+  /** A person, or a pipeline authenticated by its CI provider (then `pipeline` describes the run). */
+  actor: Actor & { kind: 'person' | 'pipeline' };
   resource: string;
   duration: string | undefined;
   reason: string;
+  /** The run behind a pipeline's request, from verified claims: shown on the card, checked on approval. */
+  pipeline?: PipelineContext;
 }
 
 /**
- * A person asks for a resource: policy checks, then one atomic write of the request and its audit
- * event, then the jobs (timeout and re-announcement, or issuing when auto-approved) and messages.
+ * A person (or a pipeline) asks for a resource: policy checks, then one atomic write of the request
+ * and its audit event, then the jobs (timeout and re-announcement, or issuing when auto-approved) and
+ * messages.
  */
 export async function requestAccess(deps: CoreDeps, input: RequestAccessInput): Promise<AccessRequest> {
   const policy = deps.policy();
-  const requester = input.actor.person;
+  const requester = input.actor.kind === 'person' ? input.actor.person : input.actor.pipeline;
+  if (input.actor.kind === 'pipeline' && !input.pipeline) {
+    throw new JitError('INPUT.BAD_COMMAND', 'A pipeline request needs the run it comes from.');
+  }
   const resource = resourceForRequest(policy, requester, input.resource);
   const durationMs = checkDuration(policy, input.resource, resource, input.duration);
   const reason = normalizeReason(input.reason);
   checkReason(input.resource, resource, reason);
-  if (!deps.issuer(resource.issuer)) {
+  const issuer = deps.issuer(resource.issuer);
+  if (!issuer) {
     throw new JitError('POLICY.INVALID', `${input.resource} uses issuer "${resource.issuer}", which is not running. Ask an admin.`);
   }
+  const problem = issuer.checkRequest?.(resource.params, personIdentity(policy, requester), durationMs);
+  if (problem) throw new JitError('POLICY.INVALID', `You cannot get ${input.resource}: ${problem}.`);
 
   const now = deps.clock.now();
   const autoRule = autoApprovalRule(policy, resource, requester, durationMs);
   const required = approvalsNeeded(resource, autoRule !== undefined);
-  const approvers = eligibleApprovers(policy, resource, requester);
+  const approvers = eligibleApprovers(policy, resource, requester, input.pipeline);
   const id = await deps.store.nextId();
   const common = {
     id,
@@ -46,10 +56,12 @@ export async function requestAccess(deps: CoreDeps, input: RequestAccessInput): 
     reason,
     createdAt: now,
     version: 0,
-    via: input.actor.via,
+    // DMs go to the requester's platform first; a pipeline's "platform" is the pipeline notifier.
+    via: input.actor.kind === 'person' ? input.actor.via : 'pipeline',
     approvalsRequired: required,
     approvals: [],
     ...(autoRule !== undefined ? { autoApprovedBy: autoRule } : {}),
+    ...(input.pipeline ? { pipeline: input.pipeline } : {}),
   };
   const request: AccessRequest =
     required === 0
@@ -66,6 +78,7 @@ export async function requestAccess(deps: CoreDeps, input: RequestAccessInput): 
       reason,
       approvalsRequired: required,
       ...(autoRule !== undefined ? { autoApproveRule: autoRule } : {}),
+      ...(input.pipeline ? { pipeline: pipelineAuditData(input.pipeline) } : {}),
     },
   });
 
@@ -79,4 +92,24 @@ export async function requestAccess(deps: CoreDeps, input: RequestAccessInput): 
   await deps.scheduler.notify({ kind: 'dm', requestId: id, person: requester, message: 'received' });
   deps.log.info({ requestId: id, resource: input.resource, requester, status: stored.status }, 'request created');
   return stored;
+}
+
+/** What the trail keeps about a pipeline's run: identity and provenance, nothing secret. */
+function pipelineAuditData(pipeline: PipelineContext): Record<string, string> {
+  const data: Record<string, string | undefined> = {
+    source: pipeline.source,
+    provider: pipeline.provider,
+    issuer: pipeline.issuer,
+    subject: pipeline.subject,
+    repository: pipeline.repository,
+    repositoryId: pipeline.repositoryId,
+    runId: pipeline.runId,
+    runUrl: pipeline.runUrl,
+    commit: pipeline.commit,
+    ref: pipeline.ref,
+    environment: pipeline.environment,
+    workflow: pipeline.workflow,
+    actor: pipeline.actor,
+  };
+  return Object.fromEntries(Object.entries(data).filter((entry): entry is [string, string] => entry[1] !== undefined));
 }

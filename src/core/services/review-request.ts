@@ -14,7 +14,7 @@ type PersonActor = Actor & { kind: 'person' };
  */
 export async function approveRequest(deps: CoreDeps, actor: PersonActor, id: RequestId): Promise<AccessRequest> {
   const { before, after } = await mutate(deps, id, (current) => {
-    authorize(deps, actor, current);
+    authorize(deps, actor, current, 'approve');
     const extension = current.status === 'active' && current.pendingExtension !== undefined;
     const next = applyEvent(current, {
       type: extension ? 'approve_extension' : 'approve',
@@ -49,7 +49,7 @@ export async function denyRequest(deps: CoreDeps, actor: PersonActor, id: Reques
   const reason = normalizeReason(reasonText);
   if (!reason) throw new JitError('INPUT.BAD_REASON', `Say why, so the requester knows: /jit deny ${id} <reason>.`);
   const { after } = await mutate(deps, id, (current) => {
-    authorize(deps, actor, current);
+    authorize(deps, actor, current, 'deny');
     const extension = current.status === 'active' && current.pendingExtension !== undefined;
     const next = applyEvent(
       current,
@@ -71,8 +71,8 @@ export async function denyRequest(deps: CoreDeps, actor: PersonActor, id: Reques
   return after;
 }
 
-function authorize(deps: CoreDeps, actor: PersonActor, request: AccessRequest): void {
-  checkMayApprove(deps.policy(), request.resource, actor.person, request.requester);
+function authorize(deps: CoreDeps, actor: PersonActor, request: AccessRequest, action: 'approve' | 'deny'): void {
+  checkMayApprove(deps.policy(), request.resource, actor.person, request.requester, { context: request.pipeline, action });
 }
 
 /** Recomputes who a request still waits on, from the current policy. */
@@ -86,7 +86,7 @@ export function withWaiting(deps: CoreDeps, request: AccessRequest): AccessReque
   const already = new Set(
     request.status === 'active' && request.pendingExtension ? request.pendingExtension.approvals.map((a) => a.person) : request.approvals.map((a) => a.person),
   );
-  const pool = resource ? eligibleApprovers(deps.policy(), resource, request.requester) : [];
+  const pool = resource ? eligibleApprovers(deps.policy(), resource, request.requester, request.pipeline) : [];
   return { ...request, waitingOn: pool.filter((p) => !already.has(p)) };
 }
 

@@ -1,0 +1,342 @@
+import { createHash } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
+import { z } from 'zod';
+import { FINAL, RequestIdSchema, type AccessRequest, type PipelineContext, type RequestId } from '../core/domain/access-request.js';
+import { parseDuration } from '../core/domain/duration.js';
+import { isJitError, type ErrorCode } from '../core/domain/errors.js';
+import { matchingPipelines, mayRequest } from '../core/policy/evaluate-policy.js';
+import type { Logger } from '../core/ports/logger.js';
+import type { JitCore } from '../core/services/create-core.js';
+import type { HttpRequest, HttpResponse, HttpServer } from '../http/http-server.js';
+import { OidcRejection, OidcUnavailable, type OidcVerifier, type VerifiedToken } from './oidc-verifier.js';
+import { pipelineActor, pipelineContextFromToken, sameRun } from './pipeline-identity.js';
+import type { RejectionAudit } from './rejection-audit.js';
+import { requestView } from './request-view.js';
+
+export const REQUESTS_PATH = '/v1/requests';
+/** A long poll never holds a connection longer than this, whatever `wait` asks for. */
+export const MAX_WAIT_MS = 60_000;
+
+const BodySchema = z
+  .object({
+    resource: z.string().min(1).max(200),
+    duration: z.string().max(40).optional(),
+    reason: z.string().max(4000).optional(),
+  })
+  .strict();
+
+const IDEMPOTENCY_NAMESPACE = 'pipeline-idempotency';
+const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{8,200}$/;
+
+export interface PipelineApiOptions {
+  core: JitCore;
+  verifier: OidcVerifier;
+  audit: RejectionAudit;
+  log: Logger;
+  /** How often a long poll looks at the store. */
+  pollEveryMs?: number;
+}
+
+type Authenticated = { token: VerifiedToken; context: PipelineContext };
+
+/**
+ * The machine API: pipelines authenticated by their CI provider's OIDC ID token ask for access
+ * (`POST /v1/requests`), follow their request (`GET /v1/requests/<id>[?wait=60s]`), collect the
+ * credential once, and end it (`POST /v1/requests/<id>/release`). A run sees only its own requests.
+ */
+export class PipelineApi {
+  private readonly waits = new Set<AbortController>();
+  private readonly pollEveryMs: number;
+
+  constructor(private readonly options: PipelineApiOptions) {
+    this.pollEveryMs = options.pollEveryMs ?? 250;
+  }
+
+  mount(http: HttpServer): void {
+    http.route('POST', REQUESTS_PATH, (request) => this.create(request));
+    http.routePrefix('GET', `${REQUESTS_PATH}/`, (request, response) => this.read(request, response));
+    http.routePrefix('POST', `${REQUESTS_PATH}/`, (request, response) => this.release(request, response));
+  }
+
+  /** Ends every long poll now (the server is stopping). */
+  stop(): void {
+    for (const wait of this.waits) wait.abort();
+  }
+
+  private get core(): JitCore {
+    return this.options.core;
+  }
+
+  private async create(request: HttpRequest): Promise<HttpResponse> {
+    const auth = await this.authenticate(request, 'create', null);
+    if ('status' in auth) return auth;
+    let body: z.infer<typeof BodySchema>;
+    try {
+      const parsed = BodySchema.safeParse(JSON.parse(request.rawBody.toString('utf8') || '{}'));
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        return problem(400, 'bad_request', `${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}. Send {"resource": "…", "duration": "30m", "reason": "…"}.`);
+      }
+      body = parsed.data;
+    } catch {
+      return problem(400, 'bad_request', 'the body is not JSON. Send {"resource": "…", "duration": "30m", "reason": "…"}.');
+    }
+
+    const policy = this.core.deps.policy();
+    const { token, context } = auth;
+    const candidates = matchingPipelines(policy, token.provider.provider, token.claims);
+    if (candidates.length === 0) {
+      await this.options.audit.record('pipeline.unmatched', null, { ...identity(context), resource: body.resource.slice(0, 200) });
+      return problem(
+        403,
+        'unknown_pipeline',
+        `No pipeline in the policy matches this run (${context.provider} ${context.repository}, ref ${context.ref ?? '-'}, environment ${context.environment ?? '-'}). Ask an admin to add it under pipelines:.`,
+      );
+    }
+    const requester = candidates.find((name) => mayRequest(policy, name, body.resource)) ?? candidates[0]!;
+
+    const key = headerOf(request, 'idempotency-key');
+    let scope: string | undefined;
+    if (key !== undefined) {
+      if (!IDEMPOTENCY_KEY.test(key)) return problem(400, 'bad_request', 'Idempotency-Key: use 8 to 200 letters, digits, ".", "_", ":" or "-".');
+      scope = createHash('sha256').update([context.issuer, context.repositoryId, context.runId, key].join('\u0000')).digest('hex');
+      const earlier = await this.earlierRequest(scope, context);
+      if (earlier) return { status: 200, body: requestView(earlier) };
+      if (!(await this.core.deps.store.claimOnce(`${IDEMPOTENCY_NAMESPACE}:${scope}`, 60_000))) {
+        // The same request is being made right now (a retry raced the original): answer with its result.
+        const settled = await poll(() => this.earlierRequest(scope!, context), 5000, this.pollEveryMs);
+        return settled ? { status: 200, body: requestView(settled) } : problem(409, 'in_progress', 'The same request (Idempotency-Key) is being made; try again shortly.');
+      }
+    }
+
+    try {
+      const created = await this.core.requestAccess({
+        actor: pipelineActor(requester, context, 'api'),
+        resource: body.resource,
+        duration: body.duration,
+        reason: body.reason ?? '',
+        pipeline: context,
+      });
+      if (scope) await this.core.deps.store.putValue(IDEMPOTENCY_NAMESPACE, scope, created.id);
+      return { status: 201, headers: { location: `${REQUESTS_PATH}/${created.id}` }, body: requestView(created) };
+    } catch (error) {
+      return this.failure(error);
+    }
+  }
+
+  private async earlierRequest(scope: string, context: PipelineContext): Promise<AccessRequest | undefined> {
+    const id = await this.core.deps.store.getValue(IDEMPOTENCY_NAMESPACE, scope);
+    if (!id) return undefined;
+    const earlier = await this.core.deps.store.get(id);
+    return earlier && sameRun(context, earlier) ? earlier : undefined;
+  }
+
+  private async read(request: HttpRequest, response: ServerResponse): Promise<HttpResponse> {
+    const target = targetOf(request.path);
+    if (!target || target.action !== undefined) return problem(404, 'not_found', 'not found');
+    const found = await this.ownRequest(request, target.id);
+    if ('status' in found) return found;
+    let current = found.request;
+
+    const wait = parseWait(request.query.get('wait'));
+    if (wait === 'invalid') return problem(400, 'bad_request', 'wait: use a duration such as 30s or 60s (at most 60s).');
+    const versionText = request.query.get('version');
+    const since = versionText !== null && /^\d{1,9}$/.test(versionText) ? Number(versionText) : current.version;
+    if (wait > 0 && current.version === since && !FINAL.has(current.status)) {
+      current = await this.waitForChange(current, since, wait, response);
+    }
+    const pickup = current.status === 'active' ? await this.core.pipelineCredential.collect(current) : undefined;
+    return { status: 200, headers: { 'cache-control': 'no-store' }, body: requestView(current, pickup) };
+  }
+
+  private async release(request: HttpRequest, response: ServerResponse): Promise<HttpResponse> {
+    const target = targetOf(request.path);
+    if (!target || target.action !== 'release') return problem(404, 'not_found', 'not found');
+    const found = await this.ownRequest(request, target.id);
+    if ('status' in found) return found;
+    const { context } = found;
+    let current = found.request;
+    const actor = pipelineActor(current.requester, context, 'api');
+    try {
+      if (current.status === 'approved' || current.status === 'issuing') {
+        // Approved but not yet issued: the access can only be ended once it exists.
+        const settled = await poll(async () => {
+          const now = await this.core.deps.store.get(current.id);
+          return now && now.status !== 'approved' && now.status !== 'issuing' ? now : undefined;
+        }, 15_000, this.pollEveryMs, this.signalFor(response));
+        if (!settled) {
+          return { ...problem(409, 'not_active_yet', `${current.id} is approved and being issued; release it again in a moment.`), headers: { 'retry-after': '2' } };
+        }
+        current = settled;
+      }
+      if (current.status === 'pending') current = await this.core.cancel(actor, current.id);
+      else if (current.status === 'active') current = await this.core.release(actor, current.id);
+    } catch (error) {
+      if (!isJitError(error, 'REQUEST.ALREADY_DECIDED') && !isJitError(error, 'REQUEST.INVALID_TRANSITION')) return this.failure(error);
+      current = (await this.core.deps.store.get(current.id)) ?? current;
+    }
+    if (current.status === 'active') return problem(409, 'not_released', `${current.id} could not be released; try again.`);
+    return { status: 200, body: requestView(current) };
+  }
+
+  /** Authenticates the caller and finds its own request: another run's request is "not found". */
+  private async ownRequest(request: HttpRequest, id: RequestId): Promise<HttpResponse | (Authenticated & { request: AccessRequest })> {
+    const auth = await this.authenticate(request, 'use', id);
+    if ('status' in auth) return auth;
+    const found = await this.core.deps.store.get(id);
+    if (!found || !sameRun(auth.context, found)) {
+      if (found) await this.options.audit.record('pipeline.access_refused', id, { ...identity(auth.context), path: request.path });
+      return problem(404, 'not_found', `There is no request ${id} for this run.`);
+    }
+    return { ...auth, request: found };
+  }
+
+  private async authenticate(request: HttpRequest, purpose: 'create' | 'use', requestId: RequestId | null): Promise<HttpResponse | Authenticated> {
+    const header = headerOf(request, 'authorization');
+    const match = header ? /^Bearer\s+([A-Za-z0-9._~+/=-]+)\s*$/i.exec(header) : null;
+    try {
+      if (!match) throw new OidcRejection('missing_token', 'send the CI ID token as "Authorization: Bearer <token>"');
+      const token = await this.options.verifier.verify(match[1]!, purpose);
+      return { token, context: pipelineContextFromToken(token) };
+    } catch (error) {
+      if (error instanceof OidcRejection) {
+        await this.options.audit.record('auth.oidc_rejected', requestId, {
+          reason: error.reason,
+          message: error.message,
+          method: request.method,
+          path: request.path,
+          ...(error.claimed.issuer ? { claimedIssuer: error.claimed.issuer } : {}),
+          ...(error.claimed.subject ? { claimedSubject: error.claimed.subject } : {}),
+        });
+        return {
+          status: 401,
+          headers: { 'www-authenticate': `Bearer error="invalid_token", error_description="${error.reason}"` },
+          body: { error: 'invalid_token', reason: error.reason, message: error.message },
+        };
+      }
+      if (error instanceof OidcUnavailable) {
+        this.options.log.error({ error: error.message }, 'cannot verify a pipeline token: the issuer is unreachable');
+        return { status: 503, headers: { 'retry-after': '5' }, body: { error: 'issuer_unavailable', message: 'The CI provider could not be reached to check the token; try again shortly.' } };
+      }
+      throw error;
+    }
+  }
+
+  /** Polls the store until the request's version moves past `since`, the time is up, or the caller left. */
+  private async waitForChange(current: AccessRequest, since: number, waitMs: number, response: ServerResponse): Promise<AccessRequest> {
+    const changed = await poll(async () => {
+      const now = await this.core.deps.store.get(current.id);
+      return now && now.version !== since ? now : undefined;
+    }, waitMs, this.pollEveryMs, this.signalFor(response));
+    return changed ?? (await this.core.deps.store.get(current.id)) ?? current;
+  }
+
+  /** Aborts when the caller hangs up or the server stops. */
+  private signalFor(response: ServerResponse): AbortSignal {
+    const controller = new AbortController();
+    this.waits.add(controller);
+    response.once('close', () => {
+      controller.abort();
+      this.waits.delete(controller);
+    });
+    return controller.signal;
+  }
+
+  private failure(error: unknown): HttpResponse {
+    if (isJitError(error)) return problem(statusFor(error.code), error.code, error.message);
+    const correlation = Math.random().toString(36).slice(2, 10);
+    this.options.log.error({ error: error instanceof Error ? error.message : String(error), correlation }, 'pipeline request failed');
+    return problem(500, 'internal', `Something went wrong on jitbot's side (reference ${correlation}).`);
+  }
+}
+
+function statusFor(code: ErrorCode): number {
+  switch (code) {
+    case 'POLICY.UNKNOWN_RESOURCE':
+    case 'REQUEST.NOT_FOUND':
+      return 404;
+    case 'POLICY.NOT_REQUESTER':
+    case 'POLICY.NOT_OWNER':
+    case 'POLICY.NOT_ADMIN':
+      return 403;
+    case 'REQUEST.ALREADY_DECIDED':
+    case 'REQUEST.INVALID_TRANSITION':
+    case 'REQUEST.CONFLICT':
+      return 409;
+    case 'STORE.UNAVAILABLE':
+    case 'POLICY.INVALID':
+      return 503;
+    case 'INTERNAL':
+      return 500;
+    default:
+      return 400;
+  }
+}
+
+function problem(status: number, error: string, message: string): HttpResponse {
+  return { status, body: { error, message } };
+}
+
+function headerOf(request: HttpRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** `/v1/requests/JIT-4` or `/v1/requests/JIT-4/release`. */
+function targetOf(path: string): { id: RequestId; action: string | undefined } | undefined {
+  const parts = path.slice(REQUESTS_PATH.length + 1).split('/');
+  if (parts.length > 2 || (parts.length === 2 && parts[1] === '')) return undefined;
+  const id = RequestIdSchema.safeParse(parts[0]);
+  return id.success ? { id: id.data, action: parts[1] } : undefined;
+}
+
+/** `?wait=60s` (or a number of seconds), capped at {@link MAX_WAIT_MS}; 0 when absent. */
+function parseWait(text: string | null): number | 'invalid' {
+  if (text === null || text === '') return 0;
+  try {
+    const ms = /^\d{1,5}$/.test(text) ? Number(text) * 1000 : parseDuration(text);
+    return Math.min(ms, MAX_WAIT_MS);
+  } catch {
+    return 'invalid';
+  }
+}
+
+function identity(context: PipelineContext): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries({
+      provider: context.provider,
+      issuer: context.issuer,
+      subject: context.subject,
+      repository: context.repository,
+      repositoryId: context.repositoryId,
+      runId: context.runId,
+      ref: context.ref,
+      environment: context.environment,
+    }).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  );
+}
+
+/** Calls `check` every `everyMs` until it returns something, `timeoutMs` passes, or `signal` aborts. */
+async function poll<T>(check: () => Promise<T | undefined>, timeoutMs: number, everyMs: number, signal?: AbortSignal): Promise<T | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  let wake: (() => void) | undefined;
+  const onAbort = () => wake?.();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    for (;;) {
+      const value = await check();
+      if (value !== undefined) return value;
+      const left = deadline - Date.now();
+      if (left <= 0 || signal?.aborted) return undefined;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(everyMs, left));
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
