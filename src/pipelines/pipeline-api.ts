@@ -258,13 +258,14 @@ function statusFor(code: ErrorCode): number {
     case 'POLICY.NOT_REQUESTER':
     case 'POLICY.NOT_OWNER':
     case 'POLICY.NOT_ADMIN':
+    // The issuer refuses this requester up front, or is not running: the message says which.
+    case 'POLICY.INVALID':
       return 403;
     case 'REQUEST.ALREADY_DECIDED':
     case 'REQUEST.INVALID_TRANSITION':
     case 'REQUEST.CONFLICT':
       return 409;
     case 'STORE.UNAVAILABLE':
-    case 'POLICY.INVALID':
       return 503;
     case 'INTERNAL':
       return 500;
