@@ -440,7 +440,7 @@ describe('Slack: /jit mistakes get a private answer that says what would be righ
     ['request deploy 5s', '5s is out of range: deploy may be requested for 10s to 1h.'],
     ['request two-keys 1h', 'two-keys needs a reason matching ^[A-Z]+-[0-9]+$, e.g. /jit request two-keys 1h fixing INC-7.'],
     ['request two-keys 1h no ticket here', 'two-keys needs a ticket in the reason matching ^[A-Z]+-[0-9]+$.'],
-    ['request', 'Say what and for how long: /jit request <resource> <duration> <reason>, e.g. /jit request prod-deploy 1h fixing INC-7. /jit resources lists what you may request.'],
+    ['request deploy', 'Say for how long: /jit request deploy <duration> <reason>, e.g. /jit request deploy 1h fixing INC-7.'],
     ['deploy', 'Say for how long: /jit deploy <duration> <reason>, e.g. /jit deploy 1h fixing INC-7.'],
     ['approve banana', '"banana" is not a request id; ids look like JIT-42.'],
     ['approve', 'Say which request: /jit approve JIT-42.'],
