@@ -255,10 +255,10 @@ function statusFor(code: ErrorCode): number {
     case 'POLICY.UNKNOWN_RESOURCE':
     case 'REQUEST.NOT_FOUND':
       return 404;
+    // POLICY.INVALID: the issuer refuses this requester up front, or is not running; the message says which.
     case 'POLICY.NOT_REQUESTER':
     case 'POLICY.NOT_OWNER':
     case 'POLICY.NOT_ADMIN':
-    // The issuer refuses this requester up front, or is not running: the message says which.
     case 'POLICY.INVALID':
       return 403;
     case 'REQUEST.ALREADY_DECIDED':

@@ -3,8 +3,8 @@ import { parseRequestId, type AccessRequest } from '../../core/domain/access-req
 import { formatDuration } from '../../core/domain/duration.js';
 import { JitError, isJitError } from '../../core/domain/errors.js';
 import { describeStatus } from '../../core/domain/lifecycle.js';
-import { buildCard, cancelAction, extendAction, releaseAction, type ActionView } from '../../core/messages/views.js';
-import { checkMayApprove, eligibleApprovers } from '../../core/policy/evaluate-policy.js';
+import { cancelAction, extendAction, releaseAction, type ActionView } from '../../core/messages/views.js';
+import { checkMayApprove } from '../../core/policy/evaluate-policy.js';
 import { ADAPTIVE_CARD_CONTENT_TYPE, CARD_VERBS, type AdaptiveCard, type CardVerb } from './cards/adaptive-card.js';
 import { approvalCard, type ViewerNotice } from './cards/approval-card.js';
 import { extendFormCard, replyCard } from './cards/message-cards.js';
@@ -178,9 +178,7 @@ export async function viewFor(context: TeamsContext, request: AccessRequest, act
 }
 
 export async function cardView(context: TeamsContext, request: AccessRequest) {
-  const policy = context.core.deps.policy();
-  const resource = policy.resources[request.resource];
-  return buildCard(request, resource?.description ?? '', resource ? eligibleApprovers(policy, resource, request.requester) : []);
+  return context.core.cardOf(request);
 }
 
 function decidable(request: AccessRequest): boolean {

@@ -3,7 +3,7 @@ import { JitError } from '../domain/errors.js';
 import { personByPlatformId, type Platform } from '../policy/evaluate-policy.js';
 import type { Notification } from '../ports/scheduler.js';
 import type { CoreDeps } from './core-context.js';
-import { deliverNotification } from './deliver-notification.js';
+import { cardOf, deliverNotification } from './deliver-notification.js';
 import { cancelRequest, extendAccess, releaseAccess, revokeAccess } from './end-access.js';
 import { runExtendAtIssuer, runIssue, runReannounce, runReminder, runRevoke, runTimeout } from './grant-jobs.js';
 import { handleCommand, resourceChoices } from './handle-command.js';
@@ -31,6 +31,8 @@ export function createCore(deps: CoreDeps) {
     },
     handleCommand: (actor: PersonActor, text: string) => handleCommand(deps, actor, text),
     resourceChoices: (person: string) => resourceChoices(deps, person),
+    /** The approval card of a request as everybody sees it now. */
+    cardOf: (request: AccessRequest) => cardOf(deps, request),
     requestAccess: (input: RequestAccessInput) => requestAccess(deps, input),
     approve: (actor: PersonActor, id: RequestId) => approveRequest(deps, actor, id),
     deny: (actor: PersonActor, id: RequestId, reason: string) => denyRequest(deps, actor, id, reason),

@@ -1,5 +1,5 @@
 import type { AccessRequest } from '../domain/access-request.js';
-import { buildCard, buildDirectMessage, revokeFailedNotice, revokeRecoveredNotice, unreachableNotice, type ChannelNotice } from '../messages/views.js';
+import { buildCard, buildDirectMessage, revokeFailedNotice, revokeRecoveredNotice, unreachableNotice, type CardView, type ChannelNotice } from '../messages/views.js';
 import { eligibleApprovers, membersOf } from '../policy/evaluate-policy.js';
 import type { IssuedSecret } from '../ports/issuer.js';
 import type { Notifier } from '../ports/notifier.js';
@@ -31,10 +31,15 @@ export async function deliverNotification(deps: CoreDeps, notification: Notifica
   }
 }
 
-async function deliverCard(deps: CoreDeps, request: AccessRequest): Promise<void> {
+/** The approval card of a request as everybody sees it now (adapters add per-viewer actions). */
+export function cardOf(deps: CoreDeps, request: AccessRequest): CardView {
   const policy = deps.policy();
   const resource = policy.resources[request.resource];
-  const card = buildCard(request, resource?.description ?? '', resource ? eligibleApprovers(policy, resource, request.requester, request.pipeline) : []);
+  return buildCard(request, resource?.description ?? '', resource ? eligibleApprovers(policy, resource, request.requester, request.pipeline) : []);
+}
+
+async function deliverCard(deps: CoreDeps, request: AccessRequest): Promise<void> {
+  const card = cardOf(deps, request);
   const refs = await deps.store.messageRefs(request.id);
   for (const notifier of deps.notifiers) {
     const channel = channelFor(deps, request, notifier);
