@@ -3,7 +3,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { buildApp, type JitbotApp } from '../app/build-app.js';
+import type { JitbotApp } from '../app/build-app.js';
 import { createLogger } from '../app/logger.js';
 import { embeddedRedisUrl } from '../app/redis-connection.js';
 import { ConfigError } from '../config/config-error.js';
@@ -122,6 +122,7 @@ async function runOperator(command: (ctx: OperatorContext) => Promise<ExitCode>,
 
   let app: JitbotApp;
   try {
+    const { buildApp } = await import('../app/build-app.js');
     app = await buildApp({
       policy: loaded.policy,
       issuerFactories: builtinIssuerFactories(),

@@ -1,11 +1,10 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { buildApp, type JitbotApp } from '../app/build-app.js';
+import type { JitbotApp } from '../app/build-app.js';
 import { DEMO_POLICY_YAML } from '../app/demo-policy.js';
 import { createLogger } from '../app/logger.js';
-import { runConsole } from '../chat/console/console-adapter.js';
-import { createSlackAdapter, type SlackAdapter } from '../chat/slack/slack-adapter.js';
-import { createTeamsAdapter, type TeamsAdapter } from '../chat/teams/teams-adapter.js';
+import type { SlackAdapter } from '../chat/slack/slack-adapter.js';
+import type { TeamsAdapter } from '../chat/teams/teams-adapter.js';
 import { ConfigError } from '../config/config-error.js';
 import { loadEnvironment, resolvePolicyPath, secretValues, type Environment } from '../config/environment.js';
 import { formatProblem, loadPolicy } from '../config/load-policy.js';
@@ -58,6 +57,14 @@ function fail(message: string): never {
 }
 
 async function run(requested: Mode): Promise<void> {
+  // Loaded here, not at the top: the SDKs take a second or two to load, which every other jitbot
+  // command (check, request, grants…) would otherwise pay.
+  const [{ buildApp }, { runConsole }, { createSlackAdapter }, { createTeamsAdapter }] = await Promise.all([
+    import('../app/build-app.js'),
+    import('../chat/console/console-adapter.js'),
+    import('../chat/slack/slack-adapter.js'),
+    import('../chat/teams/teams-adapter.js'),
+  ]);
   let environment: Environment;
   try {
     environment = loadEnvironment();
