@@ -105,6 +105,38 @@ describe('crash recovery with worker processes and a far-side oracle', () => {
   });
 });
 
+describe('several processes on one Redis', () => {
+  let oracle: IssuerOracle;
+  const webs: Engine[] = [];
+  beforeAll(async () => {
+    oracle = new IssuerOracle();
+    await oracle.start();
+  });
+  afterAll(async () => {
+    for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    for (const w of webs.splice(0)) await w.stop();
+    await oracle.stop();
+  });
+
+  it('two worker processes and two web instances, 500 concurrent lifecycles: each credential issued once and revoked once', async () => {
+    const prefix = uniquePrefix('multi');
+    webs.push(await startEngine({ prefix, worker: false, keepData: true }), await startEngine({ prefix, worker: false }));
+    await Promise.all([1, 2].map(() => startWorkerProcess({ redisUrl: inject('redisUrl'), prefix, oracleUrl: oracle.url })));
+    const requests = await Promise.all(
+      Array.from({ length: 500 }, (_, i) => webs[i % 2]!.app.core.requestAccess({ actor: person(i % 2 ? 'alice' : 'dave'), resource: 'deploy', duration: '2s', reason: `load ${i}` })),
+    );
+    // Both approvers click on both web instances at once; one of each pair may find it decided.
+    await Promise.all(requests.flatMap((r, i) => [webs[i % 2]!.app.core.approve(person('bob'), r.id).catch(() => undefined), webs[(i + 1) % 2]!.app.core.approve(person('carol'), r.id).catch(() => undefined)]));
+    const ids = new Set(requests.map((r) => r.id));
+    const mine = () => [...oracle.credentials.values()].filter((c) => ids.has(c.grantId));
+    await waitFor('all 500 revoked', () => mine().length === 500 && mine().every((c) => c.revokedAt !== undefined), 90_000, 200);
+    expect(mine().every((c) => c.issueCalls === 1 && c.revokeCalls === 1)).toBe(true);
+    const statuses = await webs[0]!.app.core.deps.store.getMany([...ids]);
+    expect(statuses.every((s) => s.status === 'expired')).toBe(true);
+    expect(await webs[0]!.app.core.deps.store.verifyAudit()).toMatchObject({ ok: true });
+  }, 120_000);
+});
+
 describe('Redis killed and restarted with AOF between approval and the end', () => {
   it('still revokes on time', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'jitbot-aof-'));
