@@ -134,7 +134,8 @@ describe('revocation under failure and load', () => {
     const seeded = await seedActiveGrants(e, 10_000, endAt);
     expect(seeded).toHaveLength(10_000);
     expect(Date.now()).toBeLessThan(endAt); // seeding finished before the common end
-    await waitFor('all 10,000 revoked', () => issuer.revokeEffects.length === 10_000, 120_000, 100);
+    // Generous: the time is reported (and held to a target by `npm run bench`), not asserted here.
+    await waitFor('all 10,000 revoked', () => issuer.revokeEffects.length === 10_000, 280_000, 100);
     const last = Math.max(...issuer.revokeEffects.map((x) => x.at));
     const lateness = issuer.revokeEffects.map((x) => x.at - endAt).sort((a, b) => a - b);
     console.log(
@@ -144,5 +145,5 @@ describe('revocation under failure and load', () => {
     expect(lateness[0]).toBeGreaterThanOrEqual(-100); // never early (clock resolution aside)
     expect(new Set(issuer.revokeEffects.map((x) => x.grantId)).size).toBe(10_000);
     expect([...issuer.credentials.values()].every((c) => c.revokeCalls === 1)).toBe(true);
-  }, 240_000);
+  }, 330_000);
 });
