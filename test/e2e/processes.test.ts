@@ -1,0 +1,107 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { freePort } from '../../src/store/redis/redis-server-process.js';
+import { RedisRequestStore } from '../../src/store/redis/redis-request-store.js';
+import { FakeSlack } from '../fakes/fake-slack.js';
+import { FakeSlackSender } from '../fakes/fake-slack-sender.js';
+import { startJitbot, type JitbotProcess } from '../support/jitbot-process.js';
+import { waitFor } from '../support/engine.js';
+import { deleteByPrefix, uniquePrefix } from '../support/redis.js';
+
+// `jitbot web` and two `jitbot worker` processes against one Redis: the web process takes Slack's
+// requests and never runs a job; the workers issue, remind, revoke and send every message. Then
+// SIGTERM stops each of them cleanly.
+
+const SECRET = 'processes-signing-secret-0123456789';
+const POLICY = `version: 1
+settings: { approvalTimeout: 2m, reminderBefore: 5s, minDuration: 10s }
+people:
+  alice: { slack: U0ALICE }
+  bob: { slack: U0BOB }
+groups: { sre: [bob] }
+issuers: { gate: { type: none } }
+resources:
+  deploy: { issuer: gate, requesters: [alice], approvers: [group:sre], maxDuration: 1h, reason: optional, channel: { slack: C0APPROVALS } }
+`;
+
+let fake: FakeSlack;
+let dir: string;
+let prefix: string;
+let port: number;
+let redis: Redis;
+const processes: JitbotProcess[] = [];
+
+function spawnRole(role: 'web' | 'worker'): JitbotProcess {
+  const p = startJitbot([role], {
+    timeoutMs: 5 * 60_000,
+    env: {
+      SLACK_BOT_TOKEN: fake.botToken,
+      SLACK_SIGNING_SECRET: SECRET,
+      SLACK_API_URL: fake.apiUrl,
+      REDIS_URL: inject('redisUrl'),
+      JITBOT_KEY_PREFIX: prefix,
+      JITBOT_DATA_DIR: path.join(dir, 'data'),
+      JITBOT_POLICY: path.join(dir, 'policy.yaml'),
+      JITBOT_SECRET_KEY: 'ab'.repeat(32),
+      PORT: String(port),
+      LOG_LEVEL: 'info',
+    },
+  });
+  processes.push(p);
+  return p;
+}
+
+beforeAll(async () => {
+  fake = await new FakeSlack().start();
+  dir = mkdtempSync(path.join(tmpdir(), 'jitbot-processes-'));
+  writeFileSync(path.join(dir, 'policy.yaml'), POLICY);
+  prefix = uniquePrefix('procs');
+  port = await freePort();
+  redis = new Redis(inject('redisUrl'));
+}, 30_000);
+
+afterAll(async () => {
+  for (const p of processes) p.kill('SIGKILL');
+  await fake?.stop();
+  await deleteByPrefix(redis, prefix);
+  redis.disconnect();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('jitbot web + jitbot worker × 2 on one Redis', () => {
+  it('runs a whole lifecycle across the processes, then each stops cleanly on SIGTERM', async () => {
+    const web = spawnRole('web');
+    const workers = [spawnRole('worker'), spawnRole('worker')];
+    for (const p of [web, ...workers]) {
+      await waitFor('process running', () => p.stderr().includes('jitbot running') || p.child.exitCode !== null, 30_000, 50);
+      expect(p.child.exitCode, p.stderr().slice(-2000)).toBeNull();
+    }
+    expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
+
+    const sender = new FakeSlackSender({ baseUrl: () => `http://127.0.0.1:${port}`, signingSecret: SECRET });
+    const requested = await sender.post(sender.command({ userId: 'U0ALICE', text: 'request deploy 12s multi-process', responseUrl: fake.responseUrl('req') }));
+    expect(requested.status).toBe(200);
+    const reply = await fake.waitForResponse('req');
+    const id = /JIT-\d+/.exec(String(reply.body.text))![0];
+    expect((await sender.post(sender.buttonClick({ userId: 'U0BOB', actionId: 'jit_approve', value: id, responseUrl: fake.responseUrl('ok') }))).status).toBe(200);
+
+    const store = new RedisRequestStore(redis, prefix);
+    await waitFor('expired', async () => (await store.get(id))?.status === 'expired', 40_000, 100);
+    const dms = fake.okCallsOf('chat.postMessage', (c) => c.args.channel === fake.dmChannelOf('U0ALICE')).map((c) => JSON.stringify(c.args));
+    for (const phrase of ['approved and active', 'expires soon', 'ended']) expect(dms.some((d) => d.includes(phrase))).toBe(true);
+    // Every job ran on a worker: the web process logged no job work.
+    expect(web.stderr()).not.toMatch(/worker started/);
+    expect(workers.some((w) => w.stderr().includes('worker started'))).toBe(true);
+    expect(await store.verifyAudit()).toMatchObject({ ok: true });
+
+    for (const p of [web, ...workers]) p.kill('SIGTERM');
+    const results = await Promise.all([web, ...workers].map((p) => p.result));
+    for (const result of results) {
+      expect(result.code).toBe(0);
+      expect(result.ms).toBeLessThan(60_000);
+    }
+  }, 120_000);
+});
