@@ -16,7 +16,7 @@ import { revocationPunctuality } from './scenarios/revocation-punctuality.js';
 import { simultaneousEnds } from './scenarios/simultaneous-ends.js';
 import { slackAck } from './scenarios/slack-ack.js';
 import { throughput } from './scenarios/throughput.js';
-import { BenchChild, REPO_ROOT, runTsArgs } from './support/child-process.js';
+import { BenchChild, REPO_ROOT, killAllChildren, runTsArgs } from './support/child-process.js';
 import { FULL, QUICK, emptyResult, type BenchConfig, type BenchContext, type Scenario, type ScenarioResult } from './support/context.js';
 import { profileInProcess } from './support/cpu-profile.js';
 import { CpuAccount, describeMachine } from './support/machine.js';
@@ -89,6 +89,19 @@ async function main(): Promise<void> {
 
   const redis = await RedisServerProcess.start({ dir: path.join(tmp, 'redis'), appendOnly: true, appendFsync: 'everysec' });
   cpu.track(redis.pid);
+  // Nothing the benchmark started may outlive it, whatever way it ends.
+  let redisStopped = false;
+  process.on('exit', () => {
+    killAllChildren();
+    if (redis.pid && !redisStopped) {
+      try {
+        process.kill(redis.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  });
+  process.once('SIGTERM', () => process.exit(143));
   const admin = new Redis(redis.url, { maxRetriesPerRequest: 2 });
   await admin.config('SET', 'slowlog-log-slower-than', '10000');
   await admin.config('SET', 'slowlog-max-len', '256');
@@ -195,6 +208,7 @@ async function main(): Promise<void> {
   machine.cpu = cpu.finish();
   admin.disconnect();
   await redis.stop();
+  redisStopped = true;
   if (!args.keep) rmSync(tmp, { recursive: true, force: true });
   else log(`kept ${tmp}`);
 

@@ -22,6 +22,16 @@ export interface ChildOptions {
   cpu: CpuAccount;
 }
 
+const live = new Set<ChildProcess>();
+
+/** Kills every child still running (the benchmark's exit handler: none may outlive it, even after a crash). */
+export function killAllChildren(): void {
+  for (const child of live) {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+  live.clear();
+}
+
 /** A node child process of the benchmark: a jitbot, the bare Bolt baseline, the Slack sink, a raw worker. */
 export class BenchChild {
   private exited = false;
@@ -33,9 +43,11 @@ export class BenchChild {
     readonly logFile: string,
     private readonly cpu: CpuAccount,
   ) {
+    live.add(process);
     process.on('exit', (code) => {
       this.exited = true;
       this.exitCode = code;
+      live.delete(process);
     });
   }
 
