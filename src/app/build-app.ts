@@ -153,7 +153,7 @@ export async function buildApp(options: AppOptions): Promise<JitbotApp> {
         });
         app.workers = workers;
         await workers.ready();
-        const report = await core.jobs.reconcile();
+        const report = await core.jobs.reconcile({ scope: 'full' });
         options.log.info({ ...report }, 'worker started; reconciliation done');
       }
       if (http) app.port = await http.listen();

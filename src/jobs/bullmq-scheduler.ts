@@ -24,9 +24,11 @@ export interface BullSchedulerOptions {
 export class BullScheduler implements Scheduler {
   readonly queues: Record<keyof typeof QUEUES, Queue>;
   private readonly clock: Clock;
+  private readonly connection: Redis;
 
   constructor(options: BullSchedulerOptions) {
     this.clock = options.clock;
+    this.connection = options.connection;
     const make = (name: string) => {
       const queue = new Queue(name, { connection: options.connection, prefix: options.prefix });
       queue.on('error', (error) => options.log.warn({ queue: name, error: error.message }, 'queue connection error'));
@@ -39,6 +41,17 @@ export class BullScheduler implements Scheduler {
       notify: make(QUEUES.notify),
       maintenance: make(QUEUES.maintenance),
     };
+  }
+
+  async hasJobs(kind: 'issue' | 'revoke' | 'timeout', ids: readonly RequestId[]): Promise<boolean[]> {
+    if (ids.length === 0) return [];
+    const queue = kind === 'timeout' ? this.queues.lifecycle : this.queues[kind];
+    // Finished jobs are removed (removeOnComplete / removeOnFail), so a job's hash exists exactly
+    // while it is waiting, delayed or running: one pipelined EXISTS per id instead of a script each.
+    const pipeline = this.connection.pipeline();
+    for (const id of ids) pipeline.exists(queue.toKey(jobIds[kind](id)));
+    const results = (await pipeline.exec()) ?? [];
+    return results.map(([error, count]) => !error && count === 1);
   }
 
   private delayUntil(atMs: number): number {

@@ -13,6 +13,11 @@ export const QUEUES = {
 export const RequestJobSchema = z.object({ requestId: RequestIdSchema });
 export const ReannounceJobSchema = z.object({ requestId: RequestIdSchema, round: z.number().int().positive() });
 
+export const ReconcileJobSchema = z.object({
+  scope: z.enum(['full', 'due']).default('full'),
+  horizonMs: z.number().int().positive().optional(),
+});
+
 export const NotificationSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('card'), requestId: RequestIdSchema }),
   z.object({

@@ -6,7 +6,7 @@ import { NotifyError } from '../core/ports/notifier.js';
 import type { JobOutcome } from '../core/services/grant-jobs.js';
 import type { JitCore } from '../core/services/create-core.js';
 import type { BullScheduler } from './bullmq-scheduler.js';
-import { BACKOFF_TYPE, DEFAULT_RETRY, NotificationSchema, QUEUES, ReannounceJobSchema, RequestJobSchema, backoffDelay, type RetrySettings } from './queues.js';
+import { BACKOFF_TYPE, DEFAULT_RETRY, NotificationSchema, QUEUES, ReannounceJobSchema, ReconcileJobSchema, RequestJobSchema, backoffDelay, type RetrySettings } from './queues.js';
 
 /** A failure that carries how long to wait before the next try (Retry-After, rate-limit resets). */
 class RetryLater extends Error {
@@ -136,8 +136,9 @@ export function startWorkers(options: WorkerOptions): RunningWorkers {
     ),
     new Worker(
       QUEUES.maintenance,
-      timed('maintenance', async () => {
-        await core.jobs.reconcile();
+      timed('maintenance', async (job) => {
+        const { scope, horizonMs } = ReconcileJobSchema.parse(job.data);
+        await core.jobs.reconcile({ scope, horizonMs });
       }),
       { ...common, concurrency: 1 },
     ),
@@ -170,7 +171,11 @@ export function startWorkers(options: WorkerOptions): RunningWorkers {
     workers,
     async ready() {
       await Promise.all(workers.map((w) => w.waitUntilReady()));
-      await options.scheduler.queues.maintenance.upsertJobScheduler('reconcile', { every: options.reconcileEveryMs ?? 30_000 }, { name: 'reconcile', opts: { removeOnComplete: true, removeOnFail: true } });
+      // A cheap pass often (grants ending soon), and a full pass now and then (everything).
+      const every = options.reconcileEveryMs ?? 30_000;
+      const opts = { removeOnComplete: true, removeOnFail: true };
+      await options.scheduler.queues.maintenance.upsertJobScheduler('reconcile', { every }, { name: 'reconcile', data: { scope: 'due', horizonMs: every * 3 }, opts });
+      await options.scheduler.queues.maintenance.upsertJobScheduler('reconcile-full', { every: every * 20 }, { name: 'reconcile', data: { scope: 'full' }, opts });
     },
     isRunning: () => running && workers.every((w) => w.isRunning()),
     async close() {

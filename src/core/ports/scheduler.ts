@@ -37,4 +37,6 @@ export interface Scheduler {
   notify(notification: Notification): Promise<void>;
   /** For reconciliation: whether a job of this kind exists (waiting, delayed or running). */
   hasJob(kind: 'issue' | 'revoke' | 'timeout', id: RequestId): Promise<boolean>;
+  /** The same for many requests in one round trip, in the order given. */
+  hasJobs(kind: 'issue' | 'revoke' | 'timeout', ids: readonly RequestId[]): Promise<boolean[]>;
 }

@@ -7,7 +7,7 @@ import { cardOf, deliverNotification } from './deliver-notification.js';
 import { cancelRequest, extendAccess, releaseAccess, revokeAccess } from './end-access.js';
 import { runExtendAtIssuer, runIssue, runReannounce, runReminder, runRevoke, runTimeout } from './grant-jobs.js';
 import { handleCommand, resourceChoices } from './handle-command.js';
-import { reconcile } from './reconcile.js';
+import { reconcile, type ReconcileOptions } from './reconcile.js';
 import { collectPipelineCredential, discardPipelineCredential } from './pipeline-credentials.js';
 import { requestAccess, type RequestAccessInput } from './request-access.js';
 import { approveRequest, denyRequest } from './review-request.js';
@@ -53,7 +53,7 @@ export function createCore(deps: CoreDeps) {
       timeout: (id: RequestId) => runTimeout(deps, id),
       reannounce: (id: RequestId, round: number) => runReannounce(deps, id, round),
       deliver: (notification: Notification) => deliverNotification(deps, notification),
-      reconcile: () => reconcile(deps),
+      reconcile: (options?: ReconcileOptions) => reconcile(deps, options),
     },
   };
 }

@@ -52,6 +52,27 @@ describe('reconciliation', () => {
   });
 });
 
+describe('reconciliation passes', () => {
+  it('a frequent pass checks only grants ending soon; a full pass checks them all, in pipelined batches', async () => {
+    const e = await startEngine({ workerTimings: { reconcileEveryMs: 60_000 } });
+    cleanups.push(() => e.stop());
+    const { core } = e.app;
+    const soon = await core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '20s', reason: 'soon' });
+    const later = await core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '50m', reason: 'later' });
+    for (const r of [soon, later]) await core.approve(person('bob'), r.id);
+    await waitFor('both active', async () => (await core.deps.store.getMany([soon.id, later.id])).every((r) => r.status === 'active'));
+    for (const r of [soon, later]) await (await e.app.scheduler.queues.revoke.getJob(`revoke-${r.id}`))!.remove();
+    expect(await e.app.scheduler.hasJobs('revoke', [soon.id, later.id])).toEqual([false, false]);
+
+    const due = await core.jobs.reconcile({ scope: 'due', horizonMs: 60_000 });
+    expect(due).toMatchObject({ scope: 'due', checkedGrants: 1, missingRevokeJobs: 1 });
+    expect(await e.app.scheduler.hasJobs('revoke', [soon.id, later.id])).toEqual([true, false]);
+    const full = await core.jobs.reconcile({ scope: 'full' });
+    expect(full).toMatchObject({ scope: 'full', checkedGrants: 2, missingRevokeJobs: 1 });
+    expect(await e.app.scheduler.hasJobs('revoke', [soon.id, later.id])).toEqual([true, true]);
+  });
+});
+
 describe('Redis settings checked at start', () => {
   it('refuses a Redis that may evict keys, and warns when AOF is off', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'jitbot-evict-'));
