@@ -1,87 +1,23 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AccessRequest } from '../../../src/core/domain/access-request.js';
+import { describe, expect, it } from 'vitest';
 import { person, waitFor } from '../../support/engine.js';
 import { FakeOidc } from '../../fakes/fake-oidc.js';
-import { AUDIENCE, startPipelineApp, type PipelineApp } from '../../integration/pipelines/pipeline-harness.js';
+import { AUDIENCE } from '../../integration/pipelines/pipeline-harness.js';
 
-const JITBOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bin', 'jitbot.js');
+import { useCliHarness } from './cli-harness.js';
 
-let github: FakeOidc;
-let gitlab: FakeOidc;
-let jit: PipelineApp;
-let dir: string;
-
-beforeAll(async () => {
-  github = await new FakeOidc({ kind: 'github' }).start();
-  gitlab = await new FakeOidc({ kind: 'gitlab' }).start();
-  jit = await startPipelineApp({ github, gitlab });
-  dir = mkdtempSync(path.join(tmpdir(), 'jitbot-cli-'));
-});
-afterAll(async () => {
-  await jit?.stop();
-  await github?.stop();
-  await gitlab?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** `node bin/jitbot.js …` with a clean environment: only what a CI job would give it. */
-function jitbot(args: string[], env: Record<string, string>): Promise<Run> {
-  const base: Record<string, string> = {};
-  for (const name of ['PATH', 'HOME', 'TMPDIR', 'SYSTEMROOT']) if (process.env[name]) base[name] = process.env[name]!;
-  const child = spawn(process.execPath, [JITBOT, ...args], { env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 80_000);
-  return new Promise((resolve) => {
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-/** The environment of a GitHub Actions job with `permissions: id-token: write`. */
-function githubJob(claims: Record<string, unknown> = {}, extra: Record<string, string> = {}): Record<string, string> {
-  const { requestToken } = github.runner(FakeOidc.githubClaims(claims));
-  return {
-    JITBOT_URL: jit.url,
-    JITBOT_OIDC_AUDIENCE: AUDIENCE,
-    ACTIONS_ID_TOKEN_REQUEST_URL: github.tokenRequestUrl,
-    ACTIONS_ID_TOKEN_REQUEST_TOKEN: requestToken,
-    ...extra,
-  };
-}
-
-/** The next request a pipeline makes (one not in `known`). */
-async function nextRequest(requester: string, known: Set<string>): Promise<AccessRequest> {
-  return waitFor(`a new request by ${requester}`, async () => (await jit.requestsOf(requester)).find((r) => !known.has(r.id) && r.status === 'pending'), 30_000, 100);
-}
-
-async function known(requester: string): Promise<Set<string>> {
-  return new Set((await jit.requestsOf(requester)).map((r) => r.id));
-}
+const h = useCliHarness();
+const { jitbot, githubJob, nextRequest, known } = h;
 
 describe('jitbot request --wait in a GitHub Actions job', () => {
   it('waits for approval in chat and writes the credential to a 0600 file (exit 0)', async () => {
     const before = await known('pipeline:deployer');
-    const file = path.join(dir, 'db-credential');
+    const file = path.join(h.dir, 'db-credential');
     const running = jitbot(['request', '--resource', 'prod-db', '--duration', '15m', '--reason', 'migrate schema 42', '--wait', '--output-file', file], githubJob());
     const request = await nextRequest('pipeline:deployer', before);
     expect(request).toMatchObject({ resource: 'prod-db', durationMs: 15 * 60_000, reason: 'migrate schema 42' });
-    await jit.app.core.approve(person('bob'), request.id);
+    await h.jit.app.core.approve(person('bob'), request.id);
     const run = await running;
     expect(run.stderr).toContain(`${request.id} approved`);
     expect(run.code).toBe(0);
@@ -89,19 +25,19 @@ describe('jitbot request --wait in a GitHub Actions job', () => {
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(JSON.parse(run.stdout.trim())).toMatchObject({ id: request.id, status: 'active' });
     expect(run.stderr).not.toContain(`secret-${request.id}-value`);
-    expect(github.tokenRequests.every((t) => t.audience === AUDIENCE)).toBe(true);
+    expect(h.github.tokenRequests.every((t) => t.audience === AUDIENCE)).toBe(true);
   }, 90_000);
 
   it('masks the credential and hands it to later steps as an output; `jitbot release` ends the access', async () => {
     const before = await known('pipeline:deployer');
-    const outputs = path.join(dir, 'github-output');
-    const envFile = path.join(dir, 'github-env');
+    const outputs = path.join(h.dir, 'github-output');
+    const envFile = path.join(h.dir, 'github-env');
     writeFileSync(outputs, '');
     writeFileSync(envFile, '');
     const job = githubJob({}, { GITHUB_ACTIONS: 'true', GITHUB_OUTPUT: outputs, GITHUB_ENV: envFile });
     const running = jitbot(['request', '--resource', 'prod-db', '--reason', 'deploy', '--wait'], job);
     const request = await nextRequest('pipeline:deployer', before);
-    await jit.app.core.approve(person('carol'), request.id);
+    await h.jit.app.core.approve(person('carol'), request.id);
     const run = await running;
     expect(run.code).toBe(0);
     const secret = `secret-${request.id}-value`;
@@ -113,7 +49,7 @@ describe('jitbot request --wait in a GitHub Actions job', () => {
     // The job's last step (if: always()).
     const released = await jitbot(['release'], { ...job, JITBOT_REQUEST_ID: request.id });
     expect(released.code).toBe(0);
-    await waitFor('released', async () => (await jit.app.core.deps.store.get(request.id))?.status === 'released');
+    await waitFor('released', async () => (await h.jit.app.core.deps.store.get(request.id))?.status === 'released');
   }, 90_000);
 
 });
@@ -121,19 +57,19 @@ describe('jitbot request --wait in a GitHub Actions job', () => {
 describe('jitbot request in a GitLab job', () => {
   it('reads the id_tokens variable, writes the credential to stdout, and releases in after_script with --id-file', async () => {
     const before = await known('pipeline:infra-apply');
-    const token = await gitlab.sign(FakeOidc.gitlabClaims(), { audience: AUDIENCE });
-    const job = { JITBOT_URL: jit.url, JITBOT_OIDC_AUDIENCE: AUDIENCE, JITBOT_ID_TOKEN: token };
-    const idFile = path.join(dir, '.jit-id');
+    const token = await h.gitlab.sign(FakeOidc.gitlabClaims(), { audience: AUDIENCE });
+    const job = { JITBOT_URL: h.jit.url, JITBOT_OIDC_AUDIENCE: AUDIENCE, JITBOT_ID_TOKEN: token };
+    const idFile = path.join(h.dir, '.jit-id');
     const running = jitbot(['request', '--resource', 'infra-state', '--duration', '20m', '--reason', 'terraform apply', '--wait', '--output-file', '-', '--id-file', idFile], job);
     const request = await nextRequest('pipeline:infra-apply', before);
     // erin's email is in the policy, so jitbot can tell she did not trigger the run (carol did).
-    await jit.app.core.approve(person('erin'), request.id);
+    await h.jit.app.core.approve(person('erin'), request.id);
     const run = await running;
     expect(run.code).toBe(0);
     expect(run.stdout).toBe(`secret-${request.id}-value\n`);
     expect(readFileSync(idFile, 'utf8')).toBe(`${request.id}\n`);
     const released = await jitbot(['release', '--id-file', idFile], job);
     expect(released.code).toBe(0);
-    await waitFor('released', async () => (await jit.app.core.deps.store.get(request.id))?.status === 'released');
+    await waitFor('released', async () => (await h.jit.app.core.deps.store.get(request.id))?.status === 'released');
   }, 90_000);
 });
