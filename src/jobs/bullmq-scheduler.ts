@@ -103,13 +103,17 @@ export class BullScheduler implements Scheduler {
 
   async reannounceAt(id: RequestId, atMs: number, round: number): Promise<void> {
     await this.queues.lifecycle.add('reannounce', { requestId: id, round }, {
-      jobId: jobIds.reannounce(id, round),
+      jobId: jobIds.reannounce(id),
       delay: this.delayUntil(atMs),
       attempts: 3,
       backoff: { type: BACKOFF_TYPE },
       removeOnComplete: true,
       removeOnFail: true,
     });
+  }
+
+  async cancelReannounce(id: RequestId): Promise<void> {
+    await this.removeIfWaiting(this.queues.lifecycle, jobIds.reannounce(id));
   }
 
   async notify(notification: Notification): Promise<void> {

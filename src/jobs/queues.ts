@@ -53,7 +53,8 @@ export const jobIds = {
   revoke: (id: string) => `revoke-${id}`,
   remind: (id: string) => `remind-${id}`,
   timeout: (id: string) => `timeout-${id}`,
-  reannounce: (id: string, round: number) => `reannounce-${id}-${round}`,
+  /** One per request: each run moves itself to the next round (see the lifecycle worker). */
+  reannounce: (id: string) => `reannounce-${id}`,
 };
 
 /** Backoff of the engine's retries: exponential from `baseMs`, capped, with jitter. */

@@ -109,7 +109,10 @@ export function startWorkers(options: WorkerOptions): RunningWorkers {
       timed('lifecycle', async (job, token) => {
         if (job.name === 'reannounce') {
           const { requestId, round } = ReannounceJobSchema.parse(job.data);
-          await apply(job, token, await core.jobs.reannounce(requestId, round));
+          const outcome = await core.jobs.reannounce(requestId, round);
+          // The same job waits for the next round, so a decision can cancel it by its one id.
+          if (outcome.kind === 'later') await job.updateData({ requestId, round: round + 1 });
+          await apply(job, token, outcome);
           return;
         }
         const { requestId } = RequestJobSchema.parse(job.data);

@@ -34,6 +34,8 @@ export interface Scheduler {
   timeoutAt(id: RequestId, atMs: number): Promise<void>;
   cancelTimeout(id: RequestId): Promise<void>;
   reannounceAt(id: RequestId, atMs: number, round: number): Promise<void>;
+  /** The request was decided: no more reminders to its approvers. */
+  cancelReannounce(id: RequestId): Promise<void>;
   notify(notification: Notification): Promise<void>;
   /** For reconciliation: whether a job of this kind exists (waiting, delayed or running). */
   hasJob(kind: 'issue' | 'revoke' | 'timeout', id: RequestId): Promise<boolean>;

@@ -14,6 +14,7 @@ export async function cancelRequest(deps: CoreDeps, actor: Actor, id: RequestId)
     return { after: withWaiting(deps, applyEvent(current, { type: 'cancel', at: deps.clock.now() })), audit: { type: 'request.cancelled', actor, data: {} } };
   });
   await deps.scheduler.cancelTimeout(id);
+  await deps.scheduler.cancelReannounce(id);
   await deps.scheduler.notify({ kind: 'card', requestId: id });
   return after;
 }

@@ -225,6 +225,7 @@ export async function runTimeout(deps: CoreDeps, id: RequestId): Promise<JobOutc
       after: withWaiting(deps, applyEvent(c, { type: 'time_out', at: deps.clock.now() })),
       audit: { type: 'request.timed_out', actor: SYSTEM_ACTOR, data: {} },
     }));
+    await deps.scheduler.cancelReannounce(id);
     await deps.scheduler.notify({ kind: 'dm', requestId: id, person: after.requester, message: 'timed_out' });
     await deps.scheduler.notify({ kind: 'card', requestId: id });
   } catch (error) {
@@ -242,8 +243,7 @@ export async function runReannounce(deps: CoreDeps, id: RequestId, round: number
   }
   await deps.store.appendAudit({ type: 'request.reannounced', requestId: id, actor: SYSTEM_ACTOR, data: { round, to: current.waitingOn ?? [] } });
   const next = deps.clock.now() + deps.policy().settings.reannounceAfter * 2 ** round;
-  if (next < current.timeoutAt) await deps.scheduler.reannounceAt(id, next, round + 1);
-  return DONE;
+  return next < current.timeoutAt ? { kind: 'later', atMs: next } : DONE;
 }
 
 function grantContext(deps: CoreDeps, request: AccessRequest, window: Window): GrantContext {

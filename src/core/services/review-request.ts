@@ -36,6 +36,7 @@ export async function approveRequest(deps: CoreDeps, actor: PersonActor, id: Req
   deps.observer?.approvalRecorded?.();
   if (after.status === 'approved') {
     await deps.scheduler.cancelTimeout(id);
+    await deps.scheduler.cancelReannounce(id);
     await deps.scheduler.issue(id);
   } else if (before.status === 'active' && after.status === 'active' && before.pendingExtension && !after.pendingExtension) {
     await applyExtension(deps, after);
@@ -63,6 +64,7 @@ export async function denyRequest(deps: CoreDeps, actor: PersonActor, id: Reques
 
   if (after.status === 'denied') {
     await deps.scheduler.cancelTimeout(id);
+    await deps.scheduler.cancelReannounce(id);
     await deps.scheduler.notify({ kind: 'dm', requestId: id, person: after.requester, message: 'denied' });
   } else {
     await deps.scheduler.notify({ kind: 'dm', requestId: id, person: after.requester, message: 'extension_denied' });

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { person, startEngine, waitFor, type Engine } from '../../support/engine.js';
+import { person, startEngine, testPolicy, waitFor, type Engine } from '../../support/engine.js';
 
 describe('grant lifecycle on BullMQ and Redis', () => {
   let engine: Engine;
@@ -141,5 +141,26 @@ describe('grant lifecycle on BullMQ and Redis', () => {
     expect(ended.status).toBe('expired');
     expect(engine.issuer.credentials.get(r.id)!.revokeCalls).toBe(1);
     await expect(core.extend(person('alice'), r.id, '1m', 'again')).rejects.toThrow(/cannot be extended|is over/);
+  });
+
+  it('re-announces an undecided request to its approvers at doubling intervals, and stops once it is decided', async () => {
+    const quick = await startEngine({
+      policy: testPolicy({ settings: { approvalTimeout: '30s', reminderBefore: '1s', minDuration: '1s', reannounceAfter: '1s' } }),
+    });
+    try {
+      const { core } = quick.app;
+      const r = await core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '5m', reason: 'waiting' });
+      await waitFor('two rounds of reminders', () => quick.notifier.dmsTo('bob', 'reannounce').length >= 2, 8000);
+      const rounds = (await core.deps.store.auditOf(r.id)).filter((x) => x.type === 'request.reannounced').map((x) => x.data.round);
+      expect(rounds.slice(0, 2)).toEqual([1, 2]);
+      expect(quick.notifier.dmsTo('alice', 'reannounce')).toHaveLength(0); // never to the requester
+      await core.approve(person('carol'), r.id);
+      expect(await quick.app.scheduler.queues.lifecycle.getJob(`reannounce-${r.id}`)).toBeUndefined();
+      const after = quick.notifier.dmsTo('bob', 'reannounce').length;
+      await new Promise((resolve) => setTimeout(resolve, 4500));
+      expect(quick.notifier.dmsTo('bob', 'reannounce')).toHaveLength(after);
+    } finally {
+      await quick.stop();
+    }
   });
 });
