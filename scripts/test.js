@@ -4,8 +4,10 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, mkdirSync, existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { ensureDependencies } from './ensure-deps.js';
 
 const root = path.dirname(path.dirname(new URL(import.meta.url).pathname));
+ensureDependencies(root);
 const which = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' });
 if (which.status !== 0) {
   console.error(
