@@ -90,8 +90,9 @@ describe('jitbot web + jitbot worker × 2 on one Redis', () => {
 
     const store = new RedisRequestStore(redis, prefix);
     await waitFor('expired', async () => (await store.get(id))?.status === 'expired', 40_000, 100);
-    const dms = fake.okCallsOf('chat.postMessage', (c) => c.args.channel === fake.dmChannelOf('U0ALICE')).map((c) => JSON.stringify(c.args));
-    for (const phrase of ['approved and active', 'expires soon', 'ended']) expect(dms.some((d) => d.includes(phrase))).toBe(true);
+    // The "ended" DM leaves after the state change that the wait above saw: wait for it too.
+    const dms = () => fake.okCallsOf('chat.postMessage', (c) => c.args.channel === fake.dmChannelOf('U0ALICE')).map((c) => JSON.stringify(c.args));
+    for (const phrase of ['approved and active', 'expires soon', 'ended']) await waitFor(`the "${phrase}" DM`, () => dms().some((d) => d.includes(phrase)), 15_000, 100);
     // Every job ran on a worker: the web process logged no job work.
     expect(web.stderr()).not.toMatch(/worker started/);
     expect(workers.some((w) => w.stderr().includes('worker started'))).toBe(true);
