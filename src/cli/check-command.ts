@@ -106,6 +106,12 @@ function printSummary(policy: Policy, file: string, print: (line: string) => voi
     if (resource.autoApprove.length > 0) parts.push(count(resource.autoApprove.length, 'auto-approval rule', 'auto-approval rules'));
     print(`  ${name.padEnd(width)}  ${parts.join(', ')}`);
   }
+  for (const [name, pipeline] of Object.entries(policy.pipelines)) {
+    print(`  pipeline:${name}  ${pipeline.provider}, matched on ${Object.keys(pipeline.claims).join(', ')}`);
+  }
+  for (const gate of policy.deploymentProtection) {
+    print(`  deployment gate  environment ${gate.environment}${gate.repositories ? ` in ${gate.repositories.join(', ')}` : ''} → ${gate.resource}`);
+  }
 }
 
 function printExplanation(policy: Policy, person: string, resource: string, print: (line: string) => void): number {
