@@ -23,19 +23,6 @@ export function parseDuration(text: string): number {
   return ms;
 }
 
-/** True when `text` parses as a duration. */
-export function isDuration(text: string): boolean {
-  return DURATION_PATTERN.test(text.trim()) && text.trim() !== '' && parseDurationSafe(text) !== undefined;
-}
-
-function parseDurationSafe(text: string): number | undefined {
-  try {
-    return parseDuration(text);
-  } catch {
-    return undefined;
-  }
-}
-
 /** Formats milliseconds the way people type them: 5400000 → "1h30m". */
 export function formatDuration(ms: number): string {
   if (ms <= 0) return '0s';

@@ -4,8 +4,7 @@ import { notApplicableMessage } from '../../../core/domain/lifecycle.js';
 import { checkMayApprove } from '../../../core/policy/evaluate-policy.js';
 import { renderDenyForm } from '../blocks/render-views.js';
 import { ACTION_IDS } from '../slack-ids.js';
-import { slackErrorCode } from '../slack-web-client.js';
-import { failureText, fromHome, identify, reply, replyTargetOf, type InteractionBody, type SlackDeps } from './interaction.js';
+import { failureText, formContextOf, identify, openFormOrSayCommand, reply, replyTargetOf, type InteractionBody, type SlackDeps } from './interaction.js';
 
 /**
  * Deny asks for a reason: the click opens a small modal (views.open, inside the trigger's 3 seconds).
@@ -25,17 +24,8 @@ export function registerDenyClicked(app: App, deps: SlackDeps): void {
       const live = request.status === 'pending' || (request.status === 'active' && request.pendingExtension !== undefined);
       if (!live) return reply(deps, target, notApplicableMessage(request, 'deny'));
       checkMayApprove(deps.core.deps.policy(), request.resource, who.actor.person, request.requester);
-      const { triggerId, ...rest } = target;
-      if (!triggerId) return reply(deps, rest, `Use /jit deny ${id} <reason>.`);
-      await deps.client.views.open({
-        trigger_id: triggerId,
-        view: renderDenyForm(request, id, { ...(target.responseUrl ? { responseUrl: target.responseUrl } : {}), ...(fromHome(body as InteractionBody) ? { fromHome: true } : {}) }),
-      });
+      await openFormOrSayCommand(deps, target, renderDenyForm(request, id, formContextOf(target, body as InteractionBody)), `/jit deny ${id} <reason>`, 'deny');
     } catch (error) {
-      if (slackErrorCode(error) !== 'unknown') {
-        deps.log.warn({ error: slackErrorCode(error) }, 'could not open the deny form');
-        return reply(deps, { ...target, triggerId: '' }, `Slack did not open the form in time; type /jit deny ${id} <reason> instead.`);
-      }
       return reply(deps, target, failureText(error, deps.log));
     }
   });

@@ -3,8 +3,7 @@ import { parseRequestId } from '../../../core/domain/access-request.js';
 import { notApplicableMessage } from '../../../core/domain/lifecycle.js';
 import { renderExtendForm } from '../blocks/render-views.js';
 import { ACTION_IDS } from '../slack-ids.js';
-import { slackErrorCode } from '../slack-web-client.js';
-import { failureText, fromHome, identify, reply, replyTargetOf, type InteractionBody, type SlackDeps } from './interaction.js';
+import { failureText, formContextOf, identify, openFormOrSayCommand, reply, replyTargetOf, type InteractionBody, type SlackDeps } from './interaction.js';
 
 /** Extend (on the expiring-soon DM or the Home tab) opens a modal asking how much longer and why. */
 export function registerExtendClicked(app: App, deps: SlackDeps): void {
@@ -21,17 +20,8 @@ export function registerExtendClicked(app: App, deps: SlackDeps): void {
       if (request.requester !== who.actor.person) return reply(deps, target, `Only ${request.requester}, who asked for ${id}, may extend it.`);
       if (request.status !== 'active') return reply(deps, target, notApplicableMessage(request, 'request_extension'));
       if (request.pendingExtension) return reply(deps, target, `${id} already has an extension waiting for approval.`);
-      const { triggerId, ...rest } = target;
-      if (!triggerId) return reply(deps, rest, `Use /jit extend ${id} <duration> <reason>.`);
-      await deps.client.views.open({
-        trigger_id: triggerId,
-        view: renderExtendForm(request, id, { ...(target.responseUrl ? { responseUrl: target.responseUrl } : {}), ...(fromHome(body as InteractionBody) ? { fromHome: true } : {}) }),
-      });
+      await openFormOrSayCommand(deps, target, renderExtendForm(request, id, formContextOf(target, body as InteractionBody)), `/jit extend ${id} <duration> <reason>`, 'extend');
     } catch (error) {
-      if (slackErrorCode(error) !== 'unknown') {
-        deps.log.warn({ error: slackErrorCode(error) }, 'could not open the extend form');
-        return reply(deps, { ...target, triggerId: '' }, `Slack did not open the form in time; type /jit extend ${id} <duration> <reason> instead.`);
-      }
       return reply(deps, target, failureText(error, deps.log));
     }
   });

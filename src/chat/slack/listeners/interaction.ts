@@ -4,7 +4,7 @@ import type { Logger } from '../../../core/ports/logger.js';
 import type { JitCore } from '../../../core/services/create-core.js';
 import type { HomePublisher } from '../app-home.js';
 import { replyText } from '../blocks/render-messages.js';
-import { renderNoticeModal } from '../blocks/render-views.js';
+import { renderNoticeModal, type ModalView } from '../blocks/render-views.js';
 import { fetchWithTimeout, slackErrorCode, type WebClient } from '../slack-web-client.js';
 
 /** What every Slack listener needs. */
@@ -97,4 +97,25 @@ export function replyTargetOf(body: InteractionBody): ReplyTarget {
 /** Whether a click came from the App Home tab. */
 export function fromHome(body: InteractionBody): boolean {
   return body.view?.type === 'home';
+}
+
+/** Where a modal opened from a click sends its answer, and whether to refresh the Home tab after. */
+export function formContextOf(target: ReplyTarget, body: InteractionBody): { responseUrl?: string; fromHome?: true } {
+  return { ...(target.responseUrl ? { responseUrl: target.responseUrl } : {}), ...(fromHome(body) ? { fromHome: true } : {}) };
+}
+
+/**
+ * Opens a form from a button click (views.open, inside the trigger's 3 seconds). Without a trigger, or
+ * when Slack will not open it in time, the clicker is told the command that does the same.
+ */
+export async function openFormOrSayCommand(deps: SlackDeps, target: ReplyTarget, view: ModalView, command: string, what: string): Promise<void> {
+  const { triggerId, ...rest } = target;
+  if (!triggerId) return reply(deps, rest, `Use ${command}.`);
+  try {
+    await deps.client.views.open({ trigger_id: triggerId, view });
+  } catch (error) {
+    if (slackErrorCode(error) === 'unknown') throw error;
+    deps.log.warn({ error: slackErrorCode(error) }, `could not open the ${what} form`);
+    return reply(deps, { ...target, triggerId: '' }, `Slack did not open the form in time; type ${command} instead.`);
+  }
 }
