@@ -2,10 +2,15 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { Observer } from '../core/ports/observer.js';
 import type { RequestStore } from '../core/ports/request-store.js';
 
-/** Prometheus metrics for /metrics, fed by the core's Observer hooks and the job runners. */
+/**
+ * Prometheus metrics for /metrics, fed by the core's Observer hooks and the job runners. Names follow
+ * Prometheus conventions: `jitbot_` for jitbot's own, `_total` on counters only, base units in the
+ * name. The default process and Node.js metrics keep their standard names (`process_*`, `nodejs_*`)
+ * with no prefix, because dashboards and alerts for Node services look for exactly those.
+ */
 export function createMetrics(store: RequestStore) {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'jitbot_process_' });
+  collectDefaultMetrics({ register: registry });
   const commands = new Counter({ name: 'jitbot_commands_total', help: 'Commands handled, by command and outcome', labelNames: ['command', 'outcome'], registers: [registry] });
   const approvals = new Counter({ name: 'jitbot_approvals_total', help: 'Approvals recorded', registers: [registry] });
   const issueSeconds = new Histogram({ name: 'jitbot_issue_duration_seconds', help: 'Issuer call duration for issuing', buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [registry] });
