@@ -1,12 +1,14 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { Webhook } from 'standardwebhooks';
 import { LoopbackServer, type FakeReply, type FakeRequest } from './fake-github-loopback.js';
 
 /**
- * A webhook receiver as the README asks receivers to be, written from the Standard Webhooks 1.0
- * spec (not from jitbot's signing code): it checks `webhook-signature` over `id.timestamp.body` with
- * the base64 key after `whsec_`, rejects timestamps more than 5 minutes off (401), and deduplicates by
+ * A webhook receiver as the README asks receivers to be. Signatures are checked by the official
+ * `standardwebhooks` library (never by jitbot's signing code): `webhook-signature` over
+ * `id.timestamp.body`, timestamps more than 5 minutes off refused (401). It deduplicates by
  * `webhook-id` — a repeated id gets the first answer again and changes nothing. In `async` mode it
- * answers 202 with a status URL that reports `pending` a few times, then `succeeded`.
+ * answers 202 with a status URL that reports `pending` a few times, then `succeeded`. `rotate()`
+ * changes the secrets it accepts, as a receiver does while its operator rotates them.
  */
 
 export interface ReceivedEvent {
@@ -17,7 +19,8 @@ export interface ReceivedEvent {
 
 export class WebhookReceiver {
   readonly server: LoopbackServer;
-  readonly secret: string;
+  /** The secrets it accepts (any one valid signature suffices); the first is the one to configure. */
+  #verifiers: { secret: string; webhook: Webhook }[] = [];
   /** Grants activated and not deactivated, by grant id. */
   readonly active = new Map<string, ReceivedEvent>();
   /** Every event applied (once per webhook-id). */
@@ -34,9 +37,24 @@ export class WebhookReceiver {
   readonly #answers = new Map<string, FakeReply>();
   readonly #jobs = new Map<string, { polls: number; event: ReceivedEvent }>();
 
-  constructor(secret = `whsec_${randomBytes(32).toString('base64')}`) {
-    this.secret = secret;
+  constructor(secret = WebhookReceiver.newSecret()) {
+    this.rotate([secret]);
     this.server = new LoopbackServer((req) => this.#handle(req));
+  }
+
+  /** A fresh Standard Webhooks secret. */
+  static newSecret(): string {
+    return `whsec_${randomBytes(32).toString('base64')}`;
+  }
+
+  /** The secret to configure in jitbot (the newest accepted). */
+  get secret(): string {
+    return this.#verifiers[0]!.secret;
+  }
+
+  /** From now on accept these secrets (and no others). */
+  rotate(secrets: readonly string[]): void {
+    this.#verifiers = secrets.map((secret) => ({ secret, webhook: new Webhook(secret) }));
   }
 
   async start(): Promise<string> {
@@ -63,14 +81,14 @@ export class WebhookReceiver {
     const timestamp = req.headers['webhook-timestamp'];
     const signatures = req.headers['webhook-signature'];
     if (typeof id !== 'string' || typeof timestamp !== 'string' || typeof signatures !== 'string') return undefined;
-    if (!/^\d+$/.test(timestamp) || Math.abs(Date.now() / 1000 - Number(timestamp)) > 300) return undefined;
-    const key = Buffer.from(this.secret.slice('whsec_'.length), 'base64');
-    const expected = createHmac('sha256', key).update(`${id}.${timestamp}.${req.rawBody}`).digest();
-    for (const candidate of signatures.split(' ')) {
-      const [version, value] = candidate.split(',');
-      if (version !== 'v1' || !value) continue;
-      const given = Buffer.from(value, 'base64');
-      if (given.length === expected.length && timingSafeEqual(given, expected)) return id;
+    const headers = { 'webhook-id': id, 'webhook-timestamp': timestamp, 'webhook-signature': signatures };
+    for (const { webhook } of this.#verifiers) {
+      try {
+        webhook.verify(req.rawBody, headers, { jsonParse: false });
+        return id;
+      } catch {
+        // not signed with this secret (or too old): try the next one
+      }
     }
     return undefined;
   }

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { IssueReceipt, Window } from '../domain/access-request.js';
+import type { EndReason, IssueReceipt, Window } from '../domain/access-request.js';
 import type { Person } from '../policy/policy-schema.js';
 
 /** What an issuer is told about a grant. */
@@ -12,6 +12,11 @@ export interface GrantContext {
   window: Window;
   reason: string;
   approvers: string[];
+  /**
+   * Given to `revoke` only: when the access ended — the window's end when it expired, the moment it
+   * was revoked or released when that came first — and why. `window` stays the window that was granted.
+   */
+  ended?: { at: number; reason: EndReason };
 }
 
 /** A credential for the requester's eyes only: delivered by DM, never stored, logged or audited. */

@@ -122,7 +122,8 @@ export async function runRevoke(deps: CoreDeps, id: RequestId): Promise<JobOutco
   const started = Date.now();
   try {
     if (!resource || !issuer) throw new IssuerError(`the issuer of ${current.resource} is no longer configured`, true);
-    await issuer.revoke(grantContext(deps, current, current.window), current.receipt);
+    const ended = { at: Math.min(current.window.end, current.endRequestedAt), reason: current.endReason };
+    await issuer.revoke({ ...grantContext(deps, current, current.window), ended }, current.receipt);
   } catch (error) {
     const message = errorText(error);
     const attempts = current.revokeAttempts + 1;

@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 
 /**
  * Standard Webhooks 1.0 symmetric signing: the key is the base64 after `whsec_`; the signed content
@@ -23,10 +23,11 @@ export function webhookHeaders(secrets: readonly string[], id: string, timestamp
 }
 
 /**
- * A message id that is the same for every attempt of one event (so receivers can deduplicate) and
- * differs between events, endpoints and jitbot installations: derived from the event and the current
- * secret, never random, so any jitbot process retrying it sends the same id.
+ * A message id that is the same for every attempt of one event, from any jitbot process, before and
+ * after a secret rotation (so receivers can deduplicate across it), and differs between events and
+ * endpoints. Derived from what names the event (issuer, grant, event type, endpoint, and the person
+ * and resource, which makes two installations' `JIT-7` differ), never from a secret or randomness.
  */
-export function messageId(secret: string, event: string): string {
-  return `msg_${createHmac('sha256', secretKey(secret)).update(`jitbot-message-id:${event}`).digest('base64url').slice(0, 27)}`;
+export function messageId(event: readonly string[]): string {
+  return `msg_${createHash('sha256').update(`jitbot-message-id\n${event.join('\n')}`).digest('base64url').slice(0, 27)}`;
 }

@@ -78,6 +78,9 @@ export class WebhookIssuer implements Issuer {
 
   #event(type: WebhookEventType, grant: GrantContext, params: WebhookParams): string {
     const { name, ...identities } = grant.person;
+    // A deactivation says when the access really ended: early, when it was revoked or released.
+    const ended = type === 'grant.deactivate' ? grant.ended : undefined;
+    const end = ended ? Math.min(ended.at, grant.window.end) : grant.window.end;
     return JSON.stringify({
       type,
       timestamp: new Date(this.#now()).toISOString(),
@@ -86,7 +89,8 @@ export class WebhookIssuer implements Issuer {
           id: grant.grantId,
           resource: grant.resource,
           params: params.data ?? {},
-          window: { start: new Date(grant.window.start).toISOString(), end: new Date(grant.window.end).toISOString() },
+          window: { start: new Date(grant.window.start).toISOString(), end: new Date(end).toISOString() },
+          ...(ended ? { ended: { at: new Date(end).toISOString(), reason: ended.reason } } : {}),
           reason: grant.reason,
           approvers: grant.approvers,
         },
@@ -97,9 +101,10 @@ export class WebhookIssuer implements Issuer {
   }
 
   async #deliver(type: WebhookEventType, grant: GrantContext, target: { url: string; secrets: string[]; params: WebhookParams }): Promise<IssueResult> {
-    // One id per event, the same on every attempt: an extension is a new event (its new end names it).
-    const event = type === 'grant.extend' ? `${this.name}:${grant.grantId}:${type}:${grant.window.end}` : `${this.name}:${grant.grantId}:${type}`;
-    const id = messageId(target.secrets[0]!, event);
+    // One id per event, the same on every attempt and across secret rotations: an extension is a new
+    // event (its new end names it).
+    const event = [this.name, grant.grantId, type, target.url, grant.resource, grant.person.name, ...(type === 'grant.extend' ? [String(grant.window.end)] : [])];
+    const id = messageId(event);
     const body = this.#event(type, grant, target.params);
     const endpoint = new URL(target.url);
     const where = `${endpoint.origin}${endpoint.pathname}`;

@@ -90,6 +90,46 @@ describe('webhook issuer', () => {
     expect(receiver.rejected).toBe(0);
   });
 
+  it('keeps the webhook-id across a secret rotation: an event retried under the new secret is the same message, applied once', async () => {
+    const g = grant();
+    receiver.server.fault({ kind: 'lose-response' });
+    expect(await rejection(issuer.issue(g))).toMatchObject({ retryable: true });
+    expect(receiver.applied).toHaveLength(1);
+    // The operator rotates: the receiver now takes only the new secret; jitbot signs with both.
+    const old = receiver.secret;
+    const next = WebhookReceiver.newSecret();
+    receiver.rotate([next]);
+    const rotated = createWebhookIssuer('hook', { url: receiver.url, secret: [next, old], timeoutMs: 500, pollIntervalMs: 20, pollTimeoutMs: 500 });
+    const result = await rotated.issue(g);
+    const ids = receiver.server.log.map((r) => r.headers['webhook-id']);
+    expect(new Set(ids).size).toBe(1);
+    expect(result.receipt.revokeState.webhookId).toBe(ids[0]);
+    expect(receiver.applied).toHaveLength(1);
+    expect(receiver.rejected).toBe(0);
+    // A deactivation is the same message whichever secret signs it, too.
+    const before = createWebhookIssuer('hook', { url: receiver.url, secret: old });
+    receiver.rotate([old]);
+    await before.revoke(g);
+    receiver.rotate([next]);
+    await rotated.revoke(g);
+    expect(receiver.applied.map((e) => e.type)).toEqual(['grant.activate', 'grant.deactivate']);
+    expect(receiver.deliveries(receiver.applied[1]!.id)).toBe(2);
+  });
+
+  it('grant.deactivate carries when the access really ended: the planned end when it expired, earlier when revoked or released', async () => {
+    const expiring = grant({ grantId: 'JIT-81' });
+    await issuer.revoke({ ...expiring, ended: { at: expiring.window.end + 1500, reason: 'expired' } });
+    const early = grant({ grantId: 'JIT-82' });
+    const revokedAt = early.window.start + 60_000;
+    await issuer.revoke({ ...early, ended: { at: revokedAt, reason: 'revoked' } });
+    const [expired, revoked] = receiver.applied.map((e) => (e.body.data as { grant: Record<string, unknown> }).grant);
+    expect(expired).toMatchObject({ window: { end: new Date(expiring.window.end).toISOString() }, ended: { at: new Date(expiring.window.end).toISOString(), reason: 'expired' } });
+    expect(revoked).toMatchObject({
+      window: { start: new Date(early.window.start).toISOString(), end: new Date(revokedAt).toISOString() },
+      ended: { at: new Date(revokedAt).toISOString(), reason: 'revoked' },
+    });
+  });
+
   it('a receiver that does not answer in time is retryable, with the same id next time', async () => {
     receiver.server.fault({ kind: 'delay', ms: 900 });
     const error = await rejection(issuer.issue(grant()));
