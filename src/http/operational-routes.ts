@@ -6,6 +6,8 @@ import type { HttpServer } from './http-server.js';
 export interface IssuerWithRoutes extends Issuer {
   jwksDocument(): Promise<{ keys: unknown[] }>;
   introspect(authorization: string | undefined, form: URLSearchParams): Promise<{ status: number; body: unknown; headers?: Record<string, string> }>;
+  /** RFC 8414 metadata and the path to serve it at, if the issuer publishes any. */
+  authorizationServerMetadata?(): { path: string; document: object } | undefined;
 }
 
 function hasRoutes(issuer: Issuer): issuer is IssuerWithRoutes {
@@ -19,7 +21,10 @@ export interface OperationalRouteDeps {
   issuers: Map<string, Issuer>;
 }
 
-/** /healthz, /readyz, /metrics, and the jwt issuer's /.well-known/jwks.json and /v1/introspect. */
+/**
+ * /healthz, /readyz, /metrics, and the jwt issuer's /.well-known/jwks.json, /v1/introspect and RFC 8414
+ * /.well-known/oauth-authorization-server[/<issuer path>].
+ */
 export function mountOperationalRoutes(http: HttpServer, deps: OperationalRouteDeps): void {
   http.route('GET', '/healthz', async () => ({ status: 200, body: { status: 'ok' } }));
   http.route('GET', '/readyz', async () => {
@@ -43,10 +48,18 @@ export function mountOperationalRoutes(http: HttpServer, deps: OperationalRouteD
     const keys = (await Promise.all(routed.map((i) => i.jwksDocument()))).flatMap((d) => d.keys);
     return { status: 200, headers: { 'cache-control': 'max-age=300' }, body: { keys } };
   });
+  const published = new Set<string>();
+  for (const issuer of routed) {
+    const metadata = issuer.authorizationServerMetadata?.();
+    // Two issuers with the same `iss` describe the same endpoints: the first one's document serves.
+    if (!metadata || published.has(metadata.path)) continue;
+    published.add(metadata.path);
+    http.route('GET', metadata.path, async () => ({ status: 200, headers: { 'cache-control': 'max-age=300' }, body: metadata.document }));
+  }
   http.route('POST', '/v1/introspect', async (request) => {
     const form = new URLSearchParams(request.rawBody.toString('utf8'));
-    // Each jwt issuer has its own bearer secret; the first that accepts the caller answers.
-    let last: { status: number; body: unknown; headers?: Record<string, string> } = { status: 401, body: { error: 'invalid_token' } };
+    // Each jwt issuer has its own client id and secret; the first that accepts the caller answers.
+    let last: { status: number; body: unknown; headers?: Record<string, string> } = { status: 401, body: { error: 'invalid_client' } };
     for (const issuer of routed) {
       last = await issuer.introspect(request.headers.authorization, form);
       if (last.status !== 401) break;

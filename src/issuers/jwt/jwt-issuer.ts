@@ -1,10 +1,12 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { z } from 'zod';
 import { createLocalJWKSet, jwtVerify, SignJWT, type JWK, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { IssueReceipt } from '../../core/domain/access-request.js';
 import { IssuerError, type GrantContext, type IssueResult, type Issuer, type IssuerEnvironment, type IssuerFactory } from '../../core/ports/issuer.js';
+import { authorizationServerMetadata, type AuthorizationServerMetadata } from './authorization-server-metadata.js';
 import { LockTimeoutError } from './file-lock.js';
+import { IntrospectionClient, presentedCredentials } from './introspection-client-auth.js';
 import { FileKeyStore, PemKeySource, type JwtKeySource, type KeyRotation } from './jwt-keys.js';
 import { JwtParamsSchema, JwtSettingsSchema, type JwtParams, type JwtSettings } from './jwt-schemas.js';
 
@@ -67,7 +69,7 @@ export class JwtIssuer implements Issuer {
   readonly #keys: JwtKeySource;
   readonly #now: () => number;
   readonly #revoked = new RevokedJtiCache();
-  readonly #bearerDigest: Buffer;
+  readonly #client: IntrospectionClient;
   #verifier: { kids: string; getKey: JWTVerifyGetKey } | undefined;
 
   constructor(
@@ -82,7 +84,7 @@ export class JwtIssuer implements Issuer {
     this.#env = env;
     this.#keys = keys;
     this.#now = now;
-    this.#bearerDigest = createHash('sha256').update(settings.introspectionToken).digest();
+    this.#client = new IntrospectionClient(settings.introspectionClientId ?? name, settings.introspectionToken);
   }
 
   /** The `iss` claim of this issuer's tokens. */
@@ -161,26 +163,31 @@ export class JwtIssuer implements Issuer {
     return this.#storage('rotating the key', () => this.#keys.rotate(this.#now()));
   }
 
-  /** Whether an `Authorization` header carries this issuer's introspection secret (constant-time). */
+  /** The `client_id` callers of `/v1/introspect` use with `client_secret_basic` / `client_secret_post`. */
+  get introspectionClientId(): string {
+    return this.#client.clientId;
+  }
+
+  /** RFC 8414 metadata naming the JWKS and introspection, when `issuer` is jitbot's https URL. */
+  authorizationServerMetadata(): AuthorizationServerMetadata | undefined {
+    return authorizationServerMetadata(this.#settings.issuer);
+  }
+
+  /** Whether an `Authorization` header carries this issuer's introspection secret as a bearer token (constant-time). */
   acceptsBearer(authorizationHeader: string | undefined): boolean {
-    const presented = bearerOf(authorizationHeader);
-    if (presented === undefined) return false;
-    return timingSafeEqual(createHash('sha256').update(presented).digest(), this.#bearerDigest);
+    const presented = presentedCredentials(authorizationHeader, new URLSearchParams());
+    return presented.kind === 'bearer' && this.#client.check(presented) === undefined;
   }
 
   /**
-   * `POST /v1/introspect` (RFC 7662): 401 without this issuer's bearer secret, 400 without `token`,
-   * otherwise 200 with `{active:false}` or the token's claims. 503 when the grant store cannot be asked.
+   * `POST /v1/introspect` (RFC 7662). The caller authenticates with the introspection token as its
+   * client secret (`client_secret_basic` or `client_secret_post`, client id `introspectionClientId`)
+   * or as a bearer token; otherwise 401 (400 for two methods at once). Then 400 without `token`, else
+   * 200 with `{active:false}` or the token's claims; 503 when the grant store cannot be asked.
    */
   async introspect(authorizationHeader: string | undefined, formBody: URLSearchParams): Promise<IntrospectionResponse> {
-    if (!this.acceptsBearer(authorizationHeader)) {
-      const attempted = bearerOf(authorizationHeader) !== undefined;
-      return {
-        status: 401,
-        headers: { ...NO_STORE, 'WWW-Authenticate': attempted ? 'Bearer realm="jitbot", error="invalid_token"' : 'Bearer realm="jitbot"' },
-        body: { error: 'invalid_client', error_description: 'present the introspection token of this issuer as Authorization: Bearer <token>' },
-      };
-    }
+    const refused = this.#client.check(presentedCredentials(authorizationHeader, formBody));
+    if (refused) return refused;
     const token = formBody.get('token');
     if (!token) {
       return { status: 400, headers: { ...NO_STORE }, body: { error: 'invalid_request', error_description: 'the form parameter "token" is missing' } };
@@ -247,11 +254,6 @@ export class JwtIssuer implements Issuer {
 function tokenExpiresMs(grant: GrantContext, receipt: IssueReceipt | undefined): number {
   const exp = receipt?.revokeState.exp;
   return typeof exp === 'number' ? exp * 1000 : grant.window.end;
-}
-
-function bearerOf(header: string | undefined): string | undefined {
-  const match = header === undefined ? null : /^Bearer +([^\s]+) *$/i.exec(header);
-  return match?.[1];
 }
 
 /**

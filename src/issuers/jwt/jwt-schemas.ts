@@ -9,6 +9,7 @@ import { z } from 'zod';
  *     type: jwt
  *     issuer: https://jitbot.example.com     # the `iss` claim (default: jitbot)
  *     introspectionToken: ${JWT_INTROSPECTION_TOKEN}
+ *     introspectionClientId: deploy-gate     # optional: the client id going with that secret (default: tokens)
  *     keyFile: /etc/jitbot/jwt-signing.pem   # optional: PKCS8 EC P-256; otherwise keys are made and kept
  *     audience: deploy-api                   # optional: `aud` for every token instead of the resource name
  * ```
@@ -16,8 +17,10 @@ import { z } from 'zod';
 export const JwtSettingsSchema = z
   .object({
     issuer: z.string().min(1).default('jitbot'),
-    /** The bearer secret that callers of `POST /v1/introspect` present. */
+    /** The secret callers of `POST /v1/introspect` present: their client secret, or a bearer token. */
     introspectionToken: z.string().min(16, 'the introspection token must be at least 16 characters long'),
+    /** Their `client_id` for `client_secret_basic` / `client_secret_post`; default: the issuer's name in the policy. */
+    introspectionClientId: z.string().min(1).max(200).optional(),
     /** A PEM PKCS8 EC P-256 private key to sign with, instead of keys jitbot makes and keeps. */
     keyFile: z.string().min(1).optional(),
     /** The `aud` claim for every token; default: the resource's name. */

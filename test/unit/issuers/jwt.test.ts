@@ -6,6 +6,7 @@ import { inspect } from 'node:util';
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, SignJWT, UnsecuredJWT } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { IssuerError, type GrantContext, type IssuerEnvironment } from '../../../src/core/ports/issuer.js';
+import { authorizationServerMetadata } from '../../../src/issuers/jwt/authorization-server-metadata.js';
 import {
   createJwtIssuer,
   isJwtIssuer,
@@ -68,6 +69,8 @@ function grant(overrides: Partial<GrantContext> = {}): GrantContext {
 async function issuerIn(dir = dataDir, settings: Record<string, unknown> = {}, name = 'tokens'): Promise<JwtIssuer> {
   return createJwtIssuer(name, { introspectionToken: SECRET, ...settings }, store.env(dir), options);
 }
+
+const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
 
 async function introspect(issuer: JwtIssuer, token: string, authorization: string | undefined = BEARER) {
   return issuer.introspect(authorization, new URLSearchParams({ token }));
@@ -309,18 +312,77 @@ describe('jwt issuer: introspection (RFC 7662)', () => {
   it('answers 401 with WWW-Authenticate when the bearer secret is missing or wrong', async () => {
     const issuer = await issuerIn();
     const token = tokenOf(await issuer.issue(grant()));
-    const missing = await issuer.introspect(undefined, new URLSearchParams({ token }));
-    expect(missing).toMatchObject({ status: 401, headers: { 'WWW-Authenticate': 'Bearer realm="jitbot"' } });
-    for (const header of [`Bearer ${SECRET}x`, `Bearer ${SECRET.slice(0, -1)}`, `Basic ${SECRET}`, 'Bearer', '']) {
-      const answer = await introspect(issuer, token, header);
-      expect(answer.status, header).toBe(401);
-      expect(answer.headers['WWW-Authenticate']).toMatch(/^Bearer realm="jitbot"/);
-      expect(JSON.stringify(answer.body)).not.toContain('"active"');
+    for (const header of [undefined, '']) {
+      expect(await issuer.introspect(header, new URLSearchParams({ token }))).toMatchObject({
+        status: 401,
+        headers: { 'WWW-Authenticate': 'Basic realm="jitbot", Bearer realm="jitbot"', 'Cache-Control': 'no-store' },
+        body: { error: 'invalid_client' },
+      });
     }
-    expect((await introspect(issuer, token, `Bearer ${SECRET}x`)).headers['WWW-Authenticate']).toContain('error="invalid_token"');
+    for (const header of [`Bearer ${SECRET}x`, `Bearer ${SECRET.slice(0, -1)}`, 'Bearer', `Bearer ${SECRET} extra`]) {
+      const answer = await introspect(issuer, token, header);
+      expect({ header, status: answer.status, challenge: answer.headers['WWW-Authenticate'], body: answer.body }).toEqual({
+        header,
+        status: 401,
+        challenge: 'Bearer realm="jitbot", error="invalid_token"',
+        body: { error: 'invalid_token', error_description: expect.any(String) },
+      });
+    }
+    expect((await introspect(issuer, token, `Token ${SECRET}`)).headers['WWW-Authenticate']).toBe('Basic realm="jitbot", Bearer realm="jitbot"');
     expect((await introspect(issuer, token, `bearer ${SECRET}`)).status).toBe(200);
     expect(issuer.acceptsBearer(BEARER)).toBe(true);
     expect(issuer.acceptsBearer(undefined)).toBe(false);
+    expect(issuer.acceptsBearer(basic('tokens', SECRET))).toBe(false);
+  });
+
+  it('accepts RFC 6749 client authentication: client_secret_basic and client_secret_post, client id = the issuer name by default', async () => {
+    const issuer = await issuerIn();
+    const token = tokenOf(await issuer.issue(grant()));
+    expect(issuer.introspectionClientId).toBe('tokens');
+    expect(await issuer.introspect(basic('tokens', SECRET), new URLSearchParams({ token }))).toMatchObject({ status: 200, body: { active: true } });
+    expect(await issuer.introspect(undefined, new URLSearchParams({ token, client_id: 'tokens', client_secret: SECRET }))).toMatchObject({ status: 200, body: { active: true } });
+    // A client id and secret are form-urlencoded inside Basic (RFC 6749 Appendix B).
+    const named = await issuerIn(dataDir, { introspectionClientId: 'deploy gate:1' }, 'named');
+    const namedToken = tokenOf(await named.issue(grant()));
+    const encoded = `Basic ${Buffer.from(`${encodeURIComponent('deploy gate:1')}:${encodeURIComponent(SECRET)}`).toString('base64')}`;
+    expect(await named.introspect(encoded, new URLSearchParams({ token: namedToken }))).toMatchObject({ status: 200, body: { active: true } });
+    expect(await named.introspect(basic('named', SECRET), new URLSearchParams({ token: namedToken }))).toMatchObject({ status: 401 });
+
+    const refusedBasic = { status: 401, headers: { 'WWW-Authenticate': 'Basic realm="jitbot"' }, body: { error: 'invalid_client' } };
+    for (const header of [basic('tokens', `${SECRET}x`), basic('other', SECRET), `Basic ${SECRET}`, 'Basic !!!', `Basic ${Buffer.from(SECRET).toString('base64')}`, basic('', SECRET)]) {
+      const answer = await issuer.introspect(header, new URLSearchParams({ token }));
+      expect(answer, header).toMatchObject(refusedBasic);
+      expect(JSON.stringify(answer.body)).not.toContain('"active"');
+    }
+    for (const form of [{ client_id: 'tokens', client_secret: 'wrong-secret-0123456789' }, { client_id: 'other', client_secret: SECRET }, { client_secret: SECRET }] as Record<string, string>[]) {
+      expect(await issuer.introspect(undefined, new URLSearchParams({ token, ...form }))).toMatchObject(refusedBasic);
+    }
+    // One method per request (RFC 6749 §2.3).
+    expect(await issuer.introspect(basic('tokens', SECRET), new URLSearchParams({ token, client_id: 'tokens', client_secret: SECRET }))).toMatchObject({ status: 400, body: { error: 'invalid_request' } });
+    expect(await issuer.introspect(BEARER, new URLSearchParams({ token, client_id: 'tokens', client_secret: SECRET }))).toMatchObject({ status: 400, body: { error: 'invalid_request' } });
+  });
+
+  it('describes itself in RFC 8414 metadata when its issuer is an https URL (http on loopback), at the path RFC 8414 derives', () => {
+    expect(authorizationServerMetadata('https://jitbot.example.com')).toEqual({
+      path: '/.well-known/oauth-authorization-server',
+      document: {
+        issuer: 'https://jitbot.example.com',
+        jwks_uri: 'https://jitbot.example.com/.well-known/jwks.json',
+        introspection_endpoint: 'https://jitbot.example.com/v1/introspect',
+        introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+        response_types_supported: [],
+        grant_types_supported: [],
+      },
+    });
+    expect(authorizationServerMetadata('https://jitbot.example.com/')?.document.issuer).toBe('https://jitbot.example.com/');
+    expect(authorizationServerMetadata('https://jitbot.example.com/tokens/')).toMatchObject({
+      path: '/.well-known/oauth-authorization-server/tokens',
+      document: { issuer: 'https://jitbot.example.com/tokens/', introspection_endpoint: 'https://jitbot.example.com/v1/introspect' },
+    });
+    expect(authorizationServerMetadata('http://127.0.0.1:8080')?.document.jwks_uri).toBe('http://127.0.0.1:8080/.well-known/jwks.json');
+    for (const notAnIssuerUrl of ['jitbot', 'http://jitbot.example.com', 'https://jitbot.example.com/?x=1', 'https://u:p@jitbot.example.com', 'ftp://jitbot.example.com']) {
+      expect(authorizationServerMetadata(notAnIssuerUrl), notAnIssuerUrl).toBeUndefined();
+    }
   });
 
   it('answers 400 invalid_request without a token', async () => {
