@@ -117,7 +117,12 @@ async function run(requested: Mode, flags: { fresh?: boolean } = {}): Promise<vo
   }
   const secrets = [...secretValues(environment), ...loaded.secrets, ...pipelineSecrets(pipelines)];
   const logFile = mode === 'console' ? consoleLogFile(environment.dataDir) : undefined;
-  const log = createLogger(environment.logLevel, () => secrets, logFile ? { file: logFile } : {});
+  let log: ReturnType<typeof createLogger>;
+  try {
+    log = createLogger(environment.logLevel, () => secrets, logFile ? { file: logFile } : {});
+  } catch (error) {
+    fail(`jitbot: cannot write the console's log ${logFile ?? ''}: ${(error as NodeJS.ErrnoException).code ?? String(error)} (set JITBOT_DATA_DIR to a writable directory)`);
+  }
   const withWeb = mode !== 'worker';
   const prefix = process.env.JITBOT_KEY_PREFIX || 'jitbot:';
   const app = await buildApp({

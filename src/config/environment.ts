@@ -8,7 +8,7 @@ import { readVariable } from './read-variable.js';
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-/** The default policy file; when it is absent (and none is named) the built-in demo policy applies. */
+/** The default policy file; when it is absent (and none is named) the console runs the built-in demo policy. */
 export const DEFAULT_POLICY_PATH = './jitbot.yaml';
 
 /** `JITBOT_POLICY=demo` asks for the built-in demo policy by name (a file called `demo` is named `./demo`). */
