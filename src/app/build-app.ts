@@ -14,6 +14,7 @@ import { startWorkers, type RunningWorkers } from '../jobs/workers.js';
 import type { PipelineConfig } from '../pipelines/pipeline-config.js';
 import { createPipelines } from '../pipelines/pipelines.js';
 import { RedisRequestStore } from '../store/redis/redis-request-store.js';
+import { withLifecycleLog } from './lifecycle-log.js';
 import { createMetrics } from './metrics.js';
 import { RedisIssuerState } from './redis-issuer-state.js';
 import { openRedis, type RedisHandle } from './redis-connection.js';
@@ -65,7 +66,7 @@ export async function buildApp(options: AppOptions): Promise<JitbotApp> {
   const prefix = options.prefix ?? 'jitbot:';
   const clock = options.clock ?? systemClock;
   const redis = await openRedis({ ...(options.redisUrl ? { url: options.redisUrl } : {}), dataDir: options.dataDir, log: options.log });
-  const store = new RedisRequestStore(redis.commands, prefix);
+  const store = withLifecycleLog(new RedisRequestStore(redis.commands, prefix), options.log);
   const scheduler = new BullScheduler({ connection: redis.jobs, prefix: `${prefix}bull`, clock, log: options.log });
   const metrics = createMetrics(store);
   const notifiers: Notifier[] = [];

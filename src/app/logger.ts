@@ -28,10 +28,15 @@ export function scrub(value: unknown, secrets: readonly string[]): unknown {
 }
 
 /**
- * pino JSON logs on stderr (stdout stays for command output), with known secrets and token-shaped
- * strings redacted from every field and message.
+ * pino JSON logs on stderr (stdout stays for command output), or appended to `file` (the console, whose
+ * terminal belongs to the people typing), with known secrets and token-shaped strings redacted from
+ * every field and message.
  */
-export function createLogger(level: string, secrets: () => readonly string[]): Logger & { child(bindings: Record<string, unknown>): Logger } {
+export function createLogger(
+  level: string,
+  secrets: () => readonly string[],
+  options: { file?: string } = {},
+): Logger & { child(bindings: Record<string, unknown>): Logger } {
   const logger = pino(
     {
       level,
@@ -45,7 +50,8 @@ export function createLogger(level: string, secrets: () => readonly string[]): L
       },
       redact: { paths: ['*.token', '*.password', '*.secret', '*.authorization', 'headers.authorization'], censor: '[redacted]' },
     },
-    pino.destination(2),
+    // Synchronous writes: a line logged just before process.exit() (the shutdown) is not lost.
+    options.file ? pino.destination({ dest: options.file, mkdir: true, append: true, sync: true, mode: 0o600 }) : pino.destination(2),
   );
   const wrap = (l: pino.Logger): Logger & { child(bindings: Record<string, unknown>): Logger } => ({
     debug: (f, m) => l.debug(f, m),

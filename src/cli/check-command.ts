@@ -4,7 +4,8 @@ import type { IssuerFactory } from '../core/ports/issuer.js';
 import { durationLimits, membersOf } from '../core/policy/evaluate-policy.js';
 import type { Policy } from '../core/policy/policy-schema.js';
 import { closestName } from '../config/closest-name.js';
-import { resolvePolicyPath } from '../config/environment.js';
+import { DEFAULT_POLICY_PATH, DEMO_POLICY_NAME, resolvePolicyPath, wantsDemoPolicy } from '../config/environment.js';
+import { DEMO_POLICY_YAML } from '../app/demo-policy.js';
 import { explainAccess, type AccessExplanation } from '../config/explain-access.js';
 import { formatProblem, loadPolicy } from '../config/load-policy.js';
 import { builtinIssuerFactories } from '../issuers/registry.js';
@@ -43,19 +44,25 @@ export function runCheck(options: CheckOptions, io: CheckIo): number {
     return 1;
   }
 
+  let source: { path: string } | { text: string; name: string };
   let file: string;
   if (policyArg !== undefined) {
     file = policyArg;
+    source = { path: file };
   } else {
     const resolved = resolvePolicyPath(io.env);
-    if (!resolved.named && !resolved.exists) {
+    // `--explain` before any policy is written answers about the demo policy the console runs.
+    const demo = wantsDemoPolicy(io.env) || (explain !== undefined && !resolved.named && !resolved.exists);
+    if (!demo && !resolved.named && !resolved.exists) {
       io.print(`no policy file to check: ${resolved.path} does not exist and JITBOT_POLICY is not set (name one: jitbot check <file>)`);
       return 1;
     }
-    file = resolved.path;
+    file = demo ? 'the built-in demo policy' : resolved.path;
+    source = demo ? { text: DEMO_POLICY_YAML, name: file } : { path: file };
+    if (demo && explain) io.print(`(${wantsDemoPolicy(io.env) ? `JITBOT_POLICY=${DEMO_POLICY_NAME}` : `no ${resolved.path} and JITBOT_POLICY is not set`}: explaining the built-in demo policy; \`jitbot init\` writes it to ${DEFAULT_POLICY_PATH})`);
   }
 
-  const result = loadPolicy({ path: file }, { env: io.env, issuerFactories: io.issuerFactories ?? builtinIssuerFactories() });
+  const result = loadPolicy(source, { env: io.env, issuerFactories: io.issuerFactories ?? builtinIssuerFactories() });
   if (!result.ok) {
     for (const problem of result.problems) io.print(formatProblem(problem));
     const n = result.problems.length;

@@ -8,8 +8,16 @@ import { readVariable } from './read-variable.js';
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-/** The default policy file; when it is absent (and none is named) the built-in demo policy applies. */
+/** The default policy file; when it is absent (and none is named) the console runs the built-in demo policy. */
 export const DEFAULT_POLICY_PATH = './jitbot.yaml';
+
+/** `JITBOT_POLICY=demo` asks for the built-in demo policy by name (a file called `demo` is named `./demo`). */
+export const DEMO_POLICY_NAME = 'demo';
+
+/** Whether `JITBOT_POLICY` asks for the built-in demo policy rather than a file. */
+export function wantsDemoPolicy(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.JITBOT_POLICY === DEMO_POLICY_NAME;
+}
 
 /** Variables that hold secrets: also accepted as `<NAME>_FILE`, never printed. */
 export const SECRET_VARIABLES = ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN', 'TEAMS_APP_PASSWORD', 'REDIS_URL'] as const;

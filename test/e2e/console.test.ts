@@ -1,10 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { builtinIssuerFactories } from '../../src/issuers/registry.js';
-import { runJitbot, transcriptBlocks, type JitbotResult, type TranscriptBlock } from '../support/jitbot-process.js';
+import { jitbotEnv, REPO_ROOT, runJitbot, transcriptBlocks, type JitbotResult, type TranscriptBlock } from '../support/jitbot-process.js';
 import { deleteByPrefix, uniquePrefix } from '../support/redis.js';
 
 // The `jwt` issuer (a real secret in the requester's DM) when this build has it; the `none` gate otherwise.
@@ -60,7 +61,7 @@ resources:
 `;
 
 interface Instance {
-  env: Record<string, string>;
+  env: { REDIS_URL: string; JITBOT_KEY_PREFIX: string; JITBOT_DATA_DIR: string; JITBOT_POLICY: string };
   console(lines: string[], timeoutMs?: number): Promise<Transcript>;
 }
 
@@ -188,6 +189,17 @@ describe('jitbot console (piped)', () => {
       const verify = await runJitbot(['audit', 'verify'], { env: jit.env });
       expect(verify.code, explain(verify)).toBe(0);
       expect(verify.stdout).toMatch(/^ok: \d+ events, chain intact\n$/);
+
+      // No log line reaches the terminal: they are in the file the banner names, lifecycle included.
+      expect(t.stdout).not.toMatch(/^\s*\{"level":/m);
+      expect(t.stderr).not.toMatch(/\{"level":/);
+      const logFile = path.join(jit.env.JITBOT_DATA_DIR, 'logs', 'jitbot.log');
+      expect(t.stdout).toContain(`logs: ${logFile}\n`);
+      const logged = readFileSync(logFile, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { msg: string; requestId?: string });
+      const aboutJit1 = logged.filter((l) => l.requestId === 'JIT-1').map((l) => l.msg);
+      expect(aboutJit1).toEqual(expect.arrayContaining(['request created', 'request approved', 'access issued', 'access revoked (the window ended)']));
+      expect(logged.at(-1)!.msg).toBe('jitbot stopped');
+      if (HAS_JWT) expect(readFileSync(logFile, 'utf8')).not.toMatch(/eyJ[\w-]+\.[\w-]+\./);
     },
     90_000,
   );
@@ -387,7 +399,8 @@ describe('jitbot console (piped)', () => {
     });
     const t = transcript(result);
     expect(t.code, explain(t)).toBe(0);
-    expect(t.stdout).toContain('policy: built-in demo policy (no ./jitbot.yaml found; set JITBOT_POLICY to use yours)');
+    expect(t.stdout).toContain('policy: built-in demo policy (no ./jitbot.yaml found; set JITBOT_POLICY to use yours); `jitbot init` copies it to ./jitbot.yaml');
+    expect(t.stdout).toContain(`state: in the Redis at REDIS_URL, keys ${prefix}*\n`);
     expect(t.stdout).toMatch(/To connect Slack set SLACK_BOT_TOKEN/);
     const resources = t.repliesTo('alice')[0]!;
     expect(resources).toMatch(/• staging-deploy: .*default 45s/);
@@ -406,4 +419,91 @@ describe('jitbot console (piped)', () => {
     expect(result.stderr).toContain('jitbot console');
     expect(result.stdout).toBe('');
   }, 25_000);
+
+  it('`jitbot start` with a script on stdin runs the console; an empty file on stdin is no script and exits 2', async () => {
+    const jit = instance('startpipe');
+    const piped = transcript(await runJitbot(['start'], { env: jit.env, input: 'resources\n', timeoutMs: 55_000 }));
+    expect(piped.code, explain(piped)).toBe(0);
+    expect(piped.stdout).toContain('jitbot console: a full local instance');
+    expect(piped.repliesTo('alice')[0]).toContain('You may request:');
+
+    const empty = path.join(path.dirname(jit.env.JITBOT_POLICY), 'empty.txt');
+    writeFileSync(empty, '');
+    const result = await runWithStdinFile(process.execPath, ['bin/jitbot.js', 'start'], empty, jit.env);
+    expect(result.code, explain(result)).toBe(2);
+    expect(result.stderr).toContain('SLACK_BOT_TOKEN');
+    expect(result.stdout).toBe('');
+  }, 60_000);
+
+  it('`npm start < script` runs the script in the console, as `jitbot console < script` does', async () => {
+    const jit = instance('npmstart');
+    const script = path.join(path.dirname(jit.env.JITBOT_POLICY), 'script.txt');
+    writeFileSync(script, ['request deploy 1m from a file', '/as bob', 'approve JIT-1', '/wait JIT-1 active', ''].join('\n'));
+    const result = transcript(await runWithStdinFile('npm', ['start', '--silent'], script, jit.env));
+    expect(result.code, explain(result)).toBe(0);
+    expect(result.stdout).toContain('alice> request deploy 1m from a file');
+    expect(result.repliesTo('bob')[0]).toContain('You approved JIT-1');
+    expect(result.blocksTo('DM to alice').some((d) => d.body.includes('JIT-1 approved and active'))).toBe(true);
+    expect(result.stderr).not.toMatch(/\{"level":/);
+  }, 90_000);
+
+  it('the banner says where the state is; `jitbot console --fresh` wipes the embedded Redis data and starts from JIT-1', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'jitbot-console-fresh-'));
+    writeFileSync(path.join(dir, 'jitbot.yaml'), POLICY);
+    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    // No REDIS_URL: each run starts the console's own embedded redis-server under the data dir.
+    const env = { JITBOT_DATA_DIR: path.join(dir, 'data'), JITBOT_POLICY: path.join(dir, 'jitbot.yaml'), JITBOT_SECRET_KEY: 'cd'.repeat(32) };
+    const run = async (args: string[]) => transcript(await runJitbot(['console', ...args], { env, input: 'request deploy 1m keep me\n', timeoutMs: 55_000 }));
+
+    const first = await run([]);
+    expect(first.code, explain(first)).toBe(0);
+    const redisDir = path.join(dir, 'data', 'redis');
+    expect(first.stdout).toMatch(new RegExp(`state: kept by an embedded redis-server \\(redis://127\\.0\\.0\\.1:\\d+\\) in ${redisDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}; \`jitbot console --fresh\` starts clean\n`));
+    expect(first.repliesTo('alice')[0]).toContain('JIT-1: requested deploy');
+
+    const kept = await run([]);
+    expect(kept.repliesTo('alice')[0], explain(kept)).toContain('JIT-2: requested deploy');
+
+    const fresh = await run(['--fresh']);
+    expect(fresh.code, explain(fresh)).toBe(0);
+    expect(fresh.stdout).toContain('started clean (--fresh)');
+    expect(fresh.repliesTo('alice')[0]).toContain('JIT-1: requested deploy');
+    // Only the Redis data went: the log (and the keys) under the data dir are kept.
+    expect(existsSync(path.join(dir, 'data', 'logs', 'jitbot.log'))).toBe(true);
+  }, 120_000);
+
+  it('`jitbot console --fresh` with REDIS_URL refuses and touches nothing', async () => {
+    const jit = instance('freshurl');
+    const before = await jit.console(['request deploy 1m first']);
+    expect(before.repliesTo('alice')[0], explain(before)).toContain('JIT-1: requested deploy');
+    const refused = await runJitbot(['console', '--fresh'], { env: jit.env, input: 'resources\n', timeoutMs: 30_000 });
+    expect(refused.code, explain(refused)).toBe(2);
+    expect(refused.stderr).toContain('REDIS_URL is set');
+    expect(refused.stderr).toContain('JITBOT_KEY_PREFIX');
+    expect(refused.stdout).toBe('');
+    const after = await jit.console(['request deploy 1m second']);
+    expect(after.repliesTo('alice')[0], explain(after)).toContain('JIT-2: requested deploy');
+  }, 90_000);
 });
+
+/** Runs a command in the repository with stdin read from a file (as a shell's `< file` does), under the test environment. */
+async function runWithStdinFile(command: string, args: string[], file: string, env: Record<string, string>): Promise<JitbotResult> {
+  const fd = openSync(file, 'r');
+  const started = Date.now();
+  try {
+    const child = spawn(command, args, { cwd: REPO_ROOT, env: jitbotEnv({ ...env, npm_config_update_notifier: 'false' }), stdio: [fd, 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    return await new Promise((resolve) => {
+      child.on('close', (code, signal) => {
+        clearTimeout(timer);
+        resolve({ code, signal, stdout, stderr, ms: Date.now() - started, timedOut: false });
+      });
+    });
+  } finally {
+    closeSync(fd);
+  }
+}
