@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { appendFileSync, chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { parseDuration } from '../core/domain/duration.js';
+import { PICKUP_HEADER } from '../pipelines/request-binding.js';
 
 /**
  * `jitbot request` and `jitbot release`: the pipeline's side of the pipelines API. Authenticates with
@@ -63,8 +64,14 @@ export function registerRequestCommand(program: Command): void {
 class CliError extends Error {}
 
 interface Client {
-  call(method: 'GET' | 'POST', path: string, body?: unknown, headers?: Record<string, string>, timeoutMs?: number): Promise<{ status: number; body: ApiBody }>;
+  call(method: 'GET' | 'POST', path: string, body?: unknown, headers?: Record<string, string>, timeoutMs?: number): Promise<ApiResponse>;
 }
+
+/** An answer; `retryAfterMs` from a `Retry-After` header (a 503 while the issuer's keys are refetched, a 429). */
+type ApiResponse = { status: number; body: ApiBody; retryAfterMs?: number };
+
+/** jitbot (or the runner's token endpoint) could not be reached: retried, then reported naming the URL. */
+class Unreachable extends Error {}
 
 type ApiBody = Record<string, unknown> & { error?: string; message?: string; id?: string; status?: string; version?: number };
 
@@ -79,21 +86,27 @@ export async function runRequest(options: RequestOptions, env: NodeJS.ProcessEnv
     const timeoutMs = options.timeout === undefined ? undefined : parseDurationOption('--timeout', options.timeout);
     const client = createClient(options, env);
 
+    const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
+    // Random, and kept only in memory: a replay with it (same job) gets the same pickup secret back.
     const idempotencyKey = randomUUID();
-    const created = await withRetries(() =>
-      client.call('POST', '/v1/requests', { resource: options.resource, ...(options.duration ? { duration: options.duration } : {}), reason: options.reason ?? '' }, { 'idempotency-key': idempotencyKey }),
+    const created = await withRetries(
+      () => client.call('POST', '/v1/requests', { resource: options.resource, ...(options.duration ? { duration: options.duration } : {}), reason: options.reason ?? '' }, { 'idempotency-key': idempotencyKey }),
+      deadline,
     );
     if (created.status !== 201 && created.status !== 200) throw apiError('the request was refused', created);
     const id = String(created.body.id);
+    // Only this job may read or release the request: every later call presents the pickup secret.
+    const pickup = typeof created.body.pickupSecret === 'string' ? created.body.pickupSecret : undefined;
+    delete created.body.pickupSecret;
+    const pickupHeaders: Record<string, string> = pickup ? { [PICKUP_HEADER]: pickup } : {};
     log(`${id} requested: ${String(created.body.description ?? created.body.status)}`);
-    if (onGitHub) exportForLaterSteps(env, id);
-    if (options.idFile) writeFileSync(options.idFile, `${id}\n`);
+    if (onGitHub) exportForLaterSteps(env, id, pickup);
+    if (options.idFile) writeIdFile(options.idFile, id, pickup);
     if (!options.wait) {
       process.stdout.write(`${JSON.stringify({ id, status: created.body.status })}\n`);
       return EXIT.approved;
     }
 
-    const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
     let stop: (() => void) | undefined;
     const interrupted = new Promise<'signal'>((resolve) => {
       const handler = () => resolve('signal');
@@ -117,18 +130,18 @@ export async function runRequest(options: RequestOptions, env: NodeJS.ProcessEnv
         if (outcome !== undefined) return deliver(outcome, current, id, output!, onGitHub, env);
         if (deadline !== undefined && Date.now() >= deadline) {
           log(`${id}: no decision within ${options.timeout}; withdrawing the request`);
-          await release(client, id).catch((error: unknown) => log(`could not withdraw ${id}: ${(error as Error).message}`));
+          await release(client, id, pickupHeaders).catch((error: unknown) => log(`could not withdraw ${id}: ${(error as Error).message}`));
           return EXIT.timedOut;
         }
         const left = deadline === undefined ? undefined : Math.max(1000, deadline - Date.now());
         const wait = left === undefined || left >= 60_000 ? WAIT_PER_CALL : `${Math.ceil(left / 1000)}s`;
         const next = await Promise.race([
-          withRetries(() => client.call('GET', `/v1/requests/${id}?wait=${wait}&version=${String(current.version ?? '')}`, undefined, {}, 90_000), deadline),
+          withRetries(() => client.call('GET', `/v1/requests/${id}?wait=${wait}&version=${String(current.version ?? '')}`, undefined, pickupHeaders, 90_000), deadline),
           interrupted,
         ]);
         if (next === 'signal') {
           log(`${id}: interrupted; withdrawing the request`);
-          await release(client, id).catch(() => undefined);
+          await release(client, id, pickupHeaders).catch(() => undefined);
           return EXIT.error;
         }
         if (next.status !== 200) throw apiError(`could not read ${id}`, next);
@@ -147,9 +160,10 @@ export async function runRequest(options: RequestOptions, env: NodeJS.ProcessEnv
 export async function runRelease(idArgument: string | undefined, options: Omit<RequestOptions, 'resource'>, env: NodeJS.ProcessEnv): Promise<number> {
   try {
     const fromFile = options.idFile ? readIdFile(options.idFile) : undefined;
-    const id = idArgument ?? fromFile ?? env.JITBOT_REQUEST_ID;
+    const id = idArgument ?? fromFile?.id ?? env.JITBOT_REQUEST_ID;
     if (!id) throw new CliError('which request? Pass its id or --id-file, or run in the job where `jitbot request` set JITBOT_REQUEST_ID.');
-    const body = await release(createClient(options, env), id);
+    const pickup = fromFile?.pickup ?? env.JITBOT_PICKUP_SECRET;
+    const body = await release(createClient(options, env), id, pickup ? { [PICKUP_HEADER]: pickup } : {});
     log(`${id}: ${String(body.description ?? body.status)}`);
     process.stdout.write(`${JSON.stringify({ id, status: body.status })}\n`);
     return EXIT.approved;
@@ -220,15 +234,26 @@ function writeCredential(value: string, output: string, onGitHub: boolean, env: 
   }
 }
 
-/** `JITBOT_REQUEST_ID` for later steps (`jitbot release` in an `if: always()` step) and the step output `request-id`. */
-function exportForLaterSteps(env: NodeJS.ProcessEnv, id: string): void {
-  if (env.GITHUB_ENV) appendFileSync(env.GITHUB_ENV, `JITBOT_REQUEST_ID=${id}\n`);
+/**
+ * `JITBOT_REQUEST_ID` and `JITBOT_PICKUP_SECRET` for later steps of this job (`jitbot release` in an
+ * `if: always()` step; GITHUB_ENV reaches no other job), and the step output `request-id`. The
+ * secret is masked first, so the runner blanks it should a later step print it.
+ */
+function exportForLaterSteps(env: NodeJS.ProcessEnv, id: string, pickup: string | undefined): void {
+  if (pickup && env.GITHUB_ENV) process.stdout.write(`::add-mask::${pickup}\n`);
+  if (env.GITHUB_ENV) appendFileSync(env.GITHUB_ENV, `JITBOT_REQUEST_ID=${id}\n${pickup && /^[A-Za-z0-9_-]+$/.test(pickup) ? `JITBOT_PICKUP_SECRET=${pickup}\n` : ''}`);
   if (env.GITHUB_OUTPUT) appendFileSync(env.GITHUB_OUTPUT, `request-id=${id}\n`);
 }
 
-async function release(client: Client, id: string): Promise<ApiBody> {
+/** The id, and on the next line the pickup secret: mode 0600, since the secret lets its holder take the credential. */
+function writeIdFile(file: string, id: string, pickup: string | undefined): void {
+  writeFileSync(file, `${id}\n${pickup ? `${pickup}\n` : ''}`, { mode: 0o600 });
+  chmodSync(file, 0o600); // the file may have existed with a wider mode
+}
+
+async function release(client: Client, id: string, pickupHeaders: Record<string, string>): Promise<ApiBody> {
   for (let attempt = 0; ; attempt++) {
-    const response = await withRetries(() => client.call('POST', `/v1/requests/${encodeURIComponent(id)}/release`, {}));
+    const response = await withRetries(() => client.call('POST', `/v1/requests/${encodeURIComponent(id)}/release`, {}, pickupHeaders));
     if (response.status === 200) return response.body;
     if (response.status === 409 && response.body.error === 'not_active_yet' && attempt < 10) {
       await sleep(2000);
@@ -247,20 +272,28 @@ function createClient(options: { url?: string; audience?: string; idTokenVar?: s
   return {
     async call(method, path, body, headers = {}, timeoutMs = 30_000) {
       const token = await idToken();
-      const response = await fetch(`${base}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${token}`, accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      const text = await response.text();
+      const url = `${base}${path}`;
+      let response: Response;
+      let text: string;
+      try {
+        response = await fetch(url, {
+          method,
+          headers: { authorization: `Bearer ${token}`, accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+          ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+          signal: AbortSignal.timeout(timeoutMs),
+        });
+        text = await response.text();
+      } catch (error) {
+        throw unreachable(url, error, timeoutMs);
+      }
       let parsed: ApiBody;
       try {
         parsed = text ? (JSON.parse(text) as ApiBody) : {};
       } catch {
         parsed = { error: 'bad_response', message: text.slice(0, 200) };
       }
-      return { status: response.status, body: parsed };
+      const retryAfter = Number(response.headers.get('retry-after'));
+      return { status: response.status, body: parsed, ...(Number.isFinite(retryAfter) && retryAfter > 0 ? { retryAfterMs: Math.min(retryAfter, 60) * 1000 } : {}) };
     },
   };
 }
@@ -275,7 +308,12 @@ function idTokenSource(env: NodeJS.ProcessEnv, audience: string, variable: strin
   if (requestUrl && requestToken) {
     return async () => {
       const url = `${requestUrl}${requestUrl.includes('?') ? '&' : '?'}audience=${encodeURIComponent(audience)}`;
-      const response = await fetch(url, { headers: { authorization: `Bearer ${requestToken}`, accept: 'application/json' }, signal: AbortSignal.timeout(15_000) });
+      let response: Response;
+      try {
+        response = await fetch(url, { headers: { authorization: `Bearer ${requestToken}`, accept: 'application/json' }, signal: AbortSignal.timeout(15_000) });
+      } catch (error) {
+        throw unreachable(url, error, 15_000);
+      }
       if (!response.ok) throw new CliError(`GitHub Actions would not issue an ID token (HTTP ${response.status})`);
       const body = (await response.json()) as { value?: unknown };
       if (typeof body.value !== 'string') throw new CliError('GitHub Actions returned no ID token');
@@ -290,27 +328,59 @@ function idTokenSource(env: NodeJS.ProcessEnv, audience: string, variable: strin
   throw new CliError(`no OIDC ID token: on GitLab add "id_tokens: { ${variable}: { aud: ${audience} } }" to the job (or set --id-token-var to the variable that holds one).`);
 }
 
-/** Network failures and 5xx answers are retried with backoff (same Idempotency-Key, so never twice). */
-async function withRetries<T extends { status: number }>(call: () => Promise<T>, deadline?: number): Promise<T> {
+/**
+ * Network failures, 5xx and 429 answers are retried (same Idempotency-Key, so never twice): after
+ * the answer's `Retry-After`, else with backoff; never past `deadline` (`--timeout`).
+ */
+async function withRetries(call: () => Promise<ApiResponse>, deadline?: number): Promise<ApiResponse> {
   for (let attempt = 0; ; attempt++) {
+    let pause = Math.min(30_000, 1000 * 2 ** attempt);
     try {
       const result = await call();
       if ((result.status < 500 && result.status !== 429) || attempt >= 5) return result;
+      if (result.retryAfterMs !== undefined) pause = result.retryAfterMs;
+      if (deadline !== undefined && Date.now() + pause > deadline) return result;
+      log(`jitbot answered ${result.status}${result.body.error ? ` ${result.body.error}` : ''}; retrying in ${Math.ceil(pause / 1000)} s`);
     } catch (error) {
-      if (error instanceof CliError || attempt >= 5 || (deadline !== undefined && Date.now() > deadline)) throw error;
-      log(`jitbot unreachable (${(error as Error).message}); retrying`);
+      if (error instanceof CliError || attempt >= 5 || (deadline !== undefined && Date.now() + pause > deadline)) throw error;
+      log(`${(error as Error).message}; retrying in ${Math.ceil(pause / 1000)} s`);
     }
-    await sleep(Math.min(30_000, 1000 * 2 ** attempt));
+    await sleep(pause);
   }
+}
+
+/** "cannot reach http://host/v1/requests: connection refused": the URL (without credentials or query) and why. */
+function unreachable(url: string, error: unknown, timeoutMs: number): Unreachable {
+  let shown = url;
+  try {
+    const parsed = new URL(url);
+    shown = `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
+  } catch {
+    // not a URL: show it as given
+  }
+  const cause = (error as { cause?: { code?: unknown; message?: unknown } }).cause;
+  const code = typeof cause?.code === 'string' ? cause.code : undefined;
+  const why =
+    (error as Error).name === 'TimeoutError'
+      ? `no answer within ${Math.round(timeoutMs / 1000)} s`
+      : code === 'ECONNREFUSED'
+        ? 'connection refused'
+        : code === 'ENOTFOUND' || code === 'EAI_AGAIN'
+          ? 'host not found (DNS)'
+          : code
+            ? `${typeof cause?.message === 'string' ? cause.message : 'network error'} (${code})`
+            : (error as Error).message;
+  return new Unreachable(`cannot reach ${shown}: ${why}`);
 }
 
 function apiError(what: string, response: { status: number; body: ApiBody }): CliError {
   return new CliError(`${what} (HTTP ${response.status}${response.body.error ? ` ${response.body.error}` : ''}): ${response.body.message ?? ''}`.trim());
 }
 
-function readIdFile(file: string): string | undefined {
+function readIdFile(file: string): { id: string | undefined; pickup: string | undefined } {
   try {
-    return readFileSync(file, 'utf8').trim() || undefined;
+    const [id, pickup] = readFileSync(file, 'utf8').split('\n').map((line) => line.trim());
+    return { id: id || undefined, pickup: pickup || undefined };
   } catch (error) {
     throw new CliError(`--id-file ${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}); did \`jitbot request --id-file\` run?`);
   }
