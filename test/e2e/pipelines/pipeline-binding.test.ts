@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -21,7 +22,8 @@ const POLICY = `version: 1
 settings: { approvalTimeout: 2m, reminderBefore: 5s, minDuration: 10s }
 people:
   bob: { slack: U0BOB, github: bob-gh, email: bob@example.com }
-groups: { sre: [bob] }
+  carol: { slack: U0CAROL, github: carol-gh, email: carol@example.com }
+groups: { sre: [bob, carol] }
 pipelines:
   deployer:
     provider: github
@@ -31,7 +33,11 @@ pipelines:
     claims: { project_path: acme/infra, ref_protected: true }
 issuers:
   tokens: { type: jwt, issuer: jitbot-e2e, introspectionToken: e2e-introspection-token-0123456789 }
+  gate: { type: none }
+deploymentProtection:
+  - { environment: production, resource: deploy-gate }
 resources:
+  deploy-gate: { issuer: gate, approvers: [group:sre], maxDuration: 1h, reason: optional, channel: { slack: C0DEPLOYS } }
   prod-db:
     issuer: tokens
     requesters: [pipeline:deployer, pipeline:infra]
@@ -79,6 +85,10 @@ beforeAll(async () => {
       JITBOT_OIDC_AUDIENCE: AUDIENCE,
       JITBOT_GITHUB_OIDC_ISSUER: github.issuer,
       JITBOT_GITLAB_ISSUER: gitlab.issuer,
+      JITBOT_GITHUB_APP_ID: '1',
+      JITBOT_GITHUB_APP_PRIVATE_KEY: generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      JITBOT_GITHUB_WEBHOOK_SECRET: 'binding-webhook-secret-0123456789',
+      JITBOT_GITHUB_API_URL: 'http://127.0.0.1:9',
       PORT: String(port),
       LOG_LEVEL: 'info',
     },
@@ -184,5 +194,29 @@ describe('a pipeline request belongs to the job that made it', () => {
     for (const [token, made] of [[await job(), first], [await job({ run_attempt: '2' }), rerun]] as const) {
       expect((await api(url, 'POST', `/v1/requests/${String(made.body.id)}/release`, token, {}, pickup(made.body.pickupSecret))).status).toBe(200);
     }
+  }, 60_000);
+});
+
+describe('unauthenticated callers stay cheap', () => {
+  it('throttles the log lines for refused ID tokens and forged deployment webhooks, and a 401 names no accepted issuer', async () => {
+    const lines = (type: string) => jitbot.stderr().split('\n').filter((line) => line.includes(`"type":"${type}"`)).length;
+    const beforeTokens = lines('auth.oidc_rejected');
+    const beforeWebhooks = lines('github.webhook_rejected');
+    const foreign = await github.sign(FakeOidc.githubClaims(), { audience: AUDIENCE, issuer: 'https://token.actions.example.com' });
+    for (let i = 0; i < 30; i++) {
+      const refused = await api(url, 'POST', '/v1/requests', foreign, { resource: 'prod-db' });
+      expect(refused.status).toBe(401);
+      expect(JSON.stringify(refused.body)).not.toContain(github.issuer);
+      expect(JSON.stringify(refused.body)).not.toContain(gitlab.issuer);
+      const forged = await fetch(`${url}/github/webhooks`, { method: 'POST', headers: { 'x-github-event': 'deployment_protection_rule', 'x-hub-signature-256': 'sha256=00' }, body: '{}' });
+      expect(forged.status).toBe(401);
+    }
+    // Logged through pino asynchronously: give the last lines a moment to arrive.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // One line per kind of refusal per 10 s (two if the burst straddles a period), not thirty.
+    expect(lines('auth.oidc_rejected') - beforeTokens).toBeGreaterThanOrEqual(1);
+    expect(lines('auth.oidc_rejected') - beforeTokens).toBeLessThanOrEqual(3);
+    expect(lines('github.webhook_rejected') - beforeWebhooks).toBeGreaterThanOrEqual(1);
+    expect(lines('github.webhook_rejected') - beforeWebhooks).toBeLessThanOrEqual(3);
   }, 60_000);
 });
