@@ -90,7 +90,14 @@ export async function runRequest(options: RequestOptions, env: NodeJS.ProcessEnv
     // Random, and kept only in memory: a replay with it (same job) gets the same pickup secret back.
     const idempotencyKey = randomUUID();
     const created = await withRetries(
-      () => client.call('POST', '/v1/requests', { resource: options.resource, ...(options.duration ? { duration: options.duration } : {}), reason: options.reason ?? '' }, { 'idempotency-key': idempotencyKey }),
+      () =>
+        client.call(
+          'POST',
+          '/v1/requests',
+          { resource: options.resource, ...(options.duration ? { duration: options.duration } : {}), reason: options.reason ?? '' },
+          { 'idempotency-key': idempotencyKey },
+          deadline === undefined ? undefined : Math.min(30_000, Math.max(1000, deadline - Date.now())),
+        ),
       deadline,
     );
     if (created.status !== 201 && created.status !== 200) throw apiError('the request was refused', created);
@@ -267,6 +274,7 @@ function createClient(options: { url?: string; audience?: string; idTokenVar?: s
   const base = (options.url ?? env.JITBOT_URL ?? '').replace(/\/+$/, '');
   if (!base) throw new CliError('where is jitbot? Set JITBOT_URL (or pass --url).');
   if (!/^https?:\/\//.test(base)) throw new CliError(`JITBOT_URL must be an http(s) URL (got ${base.slice(0, 60)})`);
+  if (/^https?:\/\/[^/]*@/.test(base)) throw new CliError('JITBOT_URL must not contain a user name or password (jobs authenticate with their ID token)');
   const audience = options.audience ?? env.JITBOT_OIDC_AUDIENCE ?? base;
   const idToken = idTokenSource(env, audience, options.idTokenVar ?? env.JITBOT_ID_TOKEN_VAR ?? DEFAULT_TOKEN_VARIABLE);
   return {

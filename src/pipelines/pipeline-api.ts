@@ -8,7 +8,8 @@ import { matchingPipelines, mayRequest } from '../core/policy/evaluate-policy.js
 import type { Logger } from '../core/ports/logger.js';
 import type { JitCore } from '../core/services/create-core.js';
 import type { HttpRequest, HttpResponse, HttpServer } from '../http/http-server.js';
-import { OidcRejection, OidcUnavailable, type OidcVerifier, type VerifiedToken } from './oidc-verifier.js';
+import { LogThrottle } from '../http/log-throttle.js';
+import { OidcKeysCoolingDown, OidcRejection, OidcUnavailable, type OidcVerifier, type VerifiedToken } from './oidc-verifier.js';
 import { pipelineActor, pipelineContextFromToken, sameRun } from './pipeline-identity.js';
 import type { RejectionAudit } from './rejection-audit.js';
 import { boundClaims, loadBinding, newBinding, PICKUP_HEADER, refuseBinding, replaySecret, saveBinding } from './request-binding.js';
@@ -48,6 +49,7 @@ type Authenticated = { token: VerifiedToken; context: PipelineContext };
  */
 export class PipelineApi {
   private readonly waits = new Set<AbortController>();
+  private readonly throttle = new LogThrottle(10_000);
   private readonly pollEveryMs: number;
 
   constructor(private readonly options: PipelineApiOptions) {
@@ -229,8 +231,17 @@ export class PipelineApi {
           body: { error: 'invalid_token', reason: error.reason, message: error.message },
         };
       }
+      if (error instanceof OidcKeysCoolingDown) {
+        // Throttled: anyone can send tokens naming made-up key ids.
+        this.throttle.run('oidc-keys-cooling-down', (suppressed) => this.options.log.warn({ error: error.message, suppressed }, 'a pipeline token names a key not fetched yet; answered 503'));
+        return {
+          status: 503,
+          headers: { 'retry-after': String(error.retryAfterSeconds) },
+          body: { error: 'keys_refreshing', message: `The token is signed with a key jitbot has not fetched yet; retry in ${error.retryAfterSeconds} s.` },
+        };
+      }
       if (error instanceof OidcUnavailable) {
-        this.options.log.error({ error: error.message }, 'cannot verify a pipeline token: the issuer is unreachable');
+        this.throttle.run('oidc-unavailable', (suppressed) => this.options.log.error({ error: error.message, suppressed }, 'cannot verify a pipeline token: the issuer is unreachable'));
         return { status: 503, headers: { 'retry-after': '5' }, body: { error: 'issuer_unavailable', message: 'The CI provider could not be reached to check the token; try again shortly.' } };
       }
       throw error;

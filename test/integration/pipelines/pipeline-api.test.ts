@@ -158,7 +158,8 @@ describe('tokens that do not prove a pipeline', () => {
     ['a token older than the allowed age', () => githubToken({}, { iat: Math.floor(Date.now() / 1000) - 20 * 60, lifetime: 3600 }), 'too_old'],
     ['an unsigned token (alg none)', async () => github.unsigned({ ...FakeOidc.githubClaims(), aud: AUDIENCE }), 'unsigned'],
     ['a token signed with a key the issuer does not publish', () => githubToken({}, { foreignKey: true }), 'bad_signature'],
-    ['a token with a bogus key id', () => githubToken({}, { kid: 'nobody-s-key' }), 'unknown_key'],
+    // Once the keys may be fetched again (1 s here) and still lack it; within the cooldown it is a 503 (below).
+    ['a token with a bogus key id', async () => new Promise((resolve) => setTimeout(resolve, 1100)).then(() => githubToken({}, { kid: 'nobody-s-key' })), 'unknown_key'],
     ['not a JWT at all', async () => 'not-a-jwt', 'malformed'],
   ];
   it.each(cases)('%s gets 401 and an audit event naming the reason, never the token', async (_label, makeToken, reason) => {
@@ -198,14 +199,37 @@ describe('tokens that do not prove a pipeline', () => {
     await api(jit.url, 'POST', `/v1/requests/${id}/release`, fresh, {}, pickupOf(created));
   });
 
-  it('fetches the keys again when a token names a new key (rotation)', async () => {
-    const fetches = github.jwksFetches;
-    await github.addKey();
-    await new Promise((resolve) => setTimeout(resolve, 1100));
-    const created = await create(await githubToken());
-    expect(created.status).toBe(201);
-    expect(github.jwksFetches).toBeGreaterThan(fetches);
-    await api(jit.url, 'POST', `/v1/requests/${String(created.body.id)}/release`, await githubToken(), {}, pickupOf(created));
+  it('fetches the keys again when a token names a new key (rotation); within the cooldown it answers 503 with Retry-After, not 401', async () => {
+    const rotating = await new FakeOidc({ kind: 'github' }).start();
+    const quick = await startPipelineApp({ github: rotating, jwksCooldownMs: 4000 });
+    try {
+      const sign = () => rotating.sign(FakeOidc.githubClaims(), { audience: AUDIENCE });
+      const warm = await api(quick.url, 'POST', '/v1/requests', await sign(), { resource: 'prod-db' });
+      expect(warm.status).toBe(201);
+      const fetches = rotating.jwksFetches;
+      await rotating.addKey();
+      const early = await api(quick.url, 'POST', '/v1/requests', await sign(), { resource: 'prod-db' });
+      expect(early.status).toBe(503);
+      expect(early.body).toMatchObject({ error: 'keys_refreshing' });
+      const retryAfter = Number(early.headers.get('retry-after'));
+      expect(retryAfter).toBeGreaterThanOrEqual(1);
+      expect(retryAfter).toBeLessThanOrEqual(4);
+      await new Promise((resolve) => setTimeout(resolve, retryAfter * 1000 + 200));
+      const created = await api(quick.url, 'POST', '/v1/requests', await sign(), { resource: 'prod-db' });
+      expect(created.status).toBe(201);
+      expect(rotating.jwksFetches).toBe(fetches + 1);
+    } finally {
+      await quick.stop();
+      await rotating.stop();
+    }
+  });
+
+  it('answers 401 for a token from an issuer it does not accept without naming the ones it does', async () => {
+    const response = await create(await github.sign(FakeOidc.githubClaims(), { audience: AUDIENCE, issuer: 'https://token.actions.example.com' }));
+    expect(response.status).toBe(401);
+    expect(JSON.stringify(response.body)).not.toContain(github.issuer);
+    expect(JSON.stringify(response.body)).not.toContain(gitlab.issuer);
+    expect(response.headers.get('www-authenticate')).not.toContain('127.0.0.1');
   });
 });
 
