@@ -27,7 +27,7 @@ export interface RequestOptions {
   url?: string;
   audience?: string;
   idTokenVar?: string;
-  /** Where to keep the request id for `jitbot release --id-file` (a later step or after_script). */
+  /** Where to keep the request id and pickup secret for `jitbot release --id-file` (a later step or after_script). */
   idFile?: string;
 }
 
@@ -44,7 +44,7 @@ export function registerRequestCommand(program: Command): void {
     .option('--url <url>', 'jitbot base URL (default: $JITBOT_URL)')
     .option('--audience <aud>', 'audience of the ID token (default: $JITBOT_OIDC_AUDIENCE, else the jitbot URL)')
     .option('--id-token-var <name>', `variable holding the ID token outside GitHub Actions (default: $JITBOT_ID_TOKEN_VAR, else ${DEFAULT_TOKEN_VARIABLE})`)
-    .option('--id-file <file>', 'write the request id to this file, for `jitbot release --id-file` in a later step')
+    .option('--id-file <file>', 'write the request id and its pickup secret to this file (mode 0600), for `jitbot release --id-file` later in this job')
     .action(async (options: RequestOptions) => {
       process.exit(await runRequest(options, process.env));
     });
@@ -52,7 +52,7 @@ export function registerRequestCommand(program: Command): void {
     .command('release')
     .description('for pipelines: end the access a `jitbot request` in this run obtained (or withdraw it while pending)')
     .argument('[id]', 'the request id (default: read from --id-file, else $JITBOT_REQUEST_ID)')
-    .option('--id-file <file>', 'read the request id from this file (written by `jitbot request --id-file`)')
+    .option('--id-file <file>', 'read the request id and pickup secret from this file (written by `jitbot request --id-file`; default secret: $JITBOT_PICKUP_SECRET)')
     .option('--url <url>', 'jitbot base URL (default: $JITBOT_URL)')
     .option('--audience <aud>', 'audience of the ID token (default: $JITBOT_OIDC_AUDIENCE, else the jitbot URL)')
     .option('--id-token-var <name>', `variable holding the ID token outside GitHub Actions (default: ${DEFAULT_TOKEN_VARIABLE})`)
