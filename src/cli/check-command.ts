@@ -9,6 +9,7 @@ import { DEMO_POLICY_YAML } from '../app/demo-policy.js';
 import { explainAccess, type AccessExplanation } from '../config/explain-access.js';
 import { formatProblem, loadPolicy } from '../config/load-policy.js';
 import { builtinIssuerFactories } from '../issuers/registry.js';
+import { pipelineWarnings } from '../pipelines/pipeline-warnings.js';
 
 /** What `jitbot check` was asked. */
 export interface CheckOptions {
@@ -16,6 +17,8 @@ export interface CheckOptions {
   policy?: string | undefined;
   /** `--explain <person> <resource>`. */
   explain?: readonly string[] | undefined;
+  /** `--strict`: warnings (loose pipeline principals) fail the check too. */
+  strict?: boolean | undefined;
 }
 
 /** Where `jitbot check` reads its environment and writes its results. */
@@ -75,6 +78,12 @@ export function runCheck(options: CheckOptions, io: CheckIo): number {
     return printExplanation(policy, person, resource, io.print);
   }
   printSummary(policy, file, io.print);
+  const warnings = pipelineWarnings(policy);
+  for (const warning of warnings) io.print(`warning: ${formatProblem(warning)}`);
+  if (warnings.length > 0 && options.strict) {
+    io.print(`${warnings.length} warning${warnings.length === 1 ? '' : 's'} in ${file} (--strict makes them errors)`);
+    return 1;
+  }
   return 0;
 }
 
@@ -84,10 +93,11 @@ export function registerCheckCommand(program: Command): void {
     .command('check')
     .argument('[policy]', 'policy file (default: $JITBOT_POLICY or ./jitbot.yaml)')
     .option('--explain <person_and_resource...>', 'explain what a person may do with a resource: --explain <person> <resource>')
+    .option('--strict', 'treat warnings (loose pipeline principals) as errors: exit 1')
     .description('validate a policy file and print every problem with its place')
-    .action((policy: string | undefined, options: { explain?: string[] }) => {
+    .action((policy: string | undefined, options: { explain?: string[]; strict?: boolean }) => {
       process.exitCode = runCheck(
-        { policy, explain: options.explain },
+        { policy, explain: options.explain, strict: options.strict },
         { env: process.env, print: (line) => void process.stdout.write(`${line}\n`) },
       );
     });

@@ -2,6 +2,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { appendFileSync, chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { parseDuration } from '../core/domain/duration.js';
+import { PICKUP_HEADER } from '../pipelines/request-binding.js';
+import { apiError, CliError, createClient, DEFAULT_TOKEN_VARIABLE, log, sleep, withRetries, type ApiBody, type Client } from './pipeline-client.js';
 
 /**
  * `jitbot request` and `jitbot release`: the pipeline's side of the pipelines API. Authenticates with
@@ -13,7 +15,6 @@ import { parseDuration } from '../core/domain/duration.js';
 /** Exit codes, documented in src/pipelines/README.md. */
 export const EXIT = { approved: 0, error: 1, denied: 3, timedOut: 4 } as const;
 
-const DEFAULT_TOKEN_VARIABLE = 'JITBOT_ID_TOKEN';
 const WAIT_PER_CALL = '60s';
 
 export interface RequestOptions {
@@ -26,7 +27,7 @@ export interface RequestOptions {
   url?: string;
   audience?: string;
   idTokenVar?: string;
-  /** Where to keep the request id for `jitbot release --id-file` (a later step or after_script). */
+  /** Where to keep the request id and pickup secret for `jitbot release --id-file` (a later step or after_script). */
   idFile?: string;
 }
 
@@ -43,7 +44,7 @@ export function registerRequestCommand(program: Command): void {
     .option('--url <url>', 'jitbot base URL (default: $JITBOT_URL)')
     .option('--audience <aud>', 'audience of the ID token (default: $JITBOT_OIDC_AUDIENCE, else the jitbot URL)')
     .option('--id-token-var <name>', `variable holding the ID token outside GitHub Actions (default: $JITBOT_ID_TOKEN_VAR, else ${DEFAULT_TOKEN_VARIABLE})`)
-    .option('--id-file <file>', 'write the request id to this file, for `jitbot release --id-file` in a later step')
+    .option('--id-file <file>', 'write the request id and its pickup secret to this file (mode 0600), for `jitbot release --id-file` later in this job')
     .action(async (options: RequestOptions) => {
       process.exit(await runRequest(options, process.env));
     });
@@ -51,7 +52,7 @@ export function registerRequestCommand(program: Command): void {
     .command('release')
     .description('for pipelines: end the access a `jitbot request` in this run obtained (or withdraw it while pending)')
     .argument('[id]', 'the request id (default: read from --id-file, else $JITBOT_REQUEST_ID)')
-    .option('--id-file <file>', 'read the request id from this file (written by `jitbot request --id-file`)')
+    .option('--id-file <file>', 'read the request id and pickup secret from this file (written by `jitbot request --id-file`; default secret: $JITBOT_PICKUP_SECRET)')
     .option('--url <url>', 'jitbot base URL (default: $JITBOT_URL)')
     .option('--audience <aud>', 'audience of the ID token (default: $JITBOT_OIDC_AUDIENCE, else the jitbot URL)')
     .option('--id-token-var <name>', `variable holding the ID token outside GitHub Actions (default: ${DEFAULT_TOKEN_VARIABLE})`)
@@ -59,14 +60,6 @@ export function registerRequestCommand(program: Command): void {
       process.exit(await runRelease(id, options, process.env));
     });
 }
-
-class CliError extends Error {}
-
-interface Client {
-  call(method: 'GET' | 'POST', path: string, body?: unknown, headers?: Record<string, string>, timeoutMs?: number): Promise<{ status: number; body: ApiBody }>;
-}
-
-type ApiBody = Record<string, unknown> & { error?: string; message?: string; id?: string; status?: string; version?: number };
 
 /** Runs `jitbot request`; returns the exit code. */
 export async function runRequest(options: RequestOptions, env: NodeJS.ProcessEnv): Promise<number> {
@@ -79,21 +72,34 @@ export async function runRequest(options: RequestOptions, env: NodeJS.ProcessEnv
     const timeoutMs = options.timeout === undefined ? undefined : parseDurationOption('--timeout', options.timeout);
     const client = createClient(options, env);
 
+    const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
+    // Random, and kept only in memory: a replay with it (same job) gets the same pickup secret back.
     const idempotencyKey = randomUUID();
-    const created = await withRetries(() =>
-      client.call('POST', '/v1/requests', { resource: options.resource, ...(options.duration ? { duration: options.duration } : {}), reason: options.reason ?? '' }, { 'idempotency-key': idempotencyKey }),
+    const created = await withRetries(
+      () =>
+        client.call(
+          'POST',
+          '/v1/requests',
+          { resource: options.resource, ...(options.duration ? { duration: options.duration } : {}), reason: options.reason ?? '' },
+          { 'idempotency-key': idempotencyKey },
+          deadline === undefined ? undefined : Math.min(30_000, Math.max(1000, deadline - Date.now())),
+        ),
+      deadline,
     );
     if (created.status !== 201 && created.status !== 200) throw apiError('the request was refused', created);
     const id = String(created.body.id);
+    // Only this job may read or release the request: every later call presents the pickup secret.
+    const pickup = typeof created.body.pickupSecret === 'string' ? created.body.pickupSecret : undefined;
+    delete created.body.pickupSecret;
+    const pickupHeaders: Record<string, string> = pickup ? { [PICKUP_HEADER]: pickup } : {};
     log(`${id} requested: ${String(created.body.description ?? created.body.status)}`);
-    if (onGitHub) exportForLaterSteps(env, id);
-    if (options.idFile) writeFileSync(options.idFile, `${id}\n`);
+    if (onGitHub) exportForLaterSteps(env, id, pickup);
+    if (options.idFile) writeIdFile(options.idFile, id, pickup);
     if (!options.wait) {
       process.stdout.write(`${JSON.stringify({ id, status: created.body.status })}\n`);
       return EXIT.approved;
     }
 
-    const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
     let stop: (() => void) | undefined;
     const interrupted = new Promise<'signal'>((resolve) => {
       const handler = () => resolve('signal');
@@ -117,18 +123,18 @@ export async function runRequest(options: RequestOptions, env: NodeJS.ProcessEnv
         if (outcome !== undefined) return deliver(outcome, current, id, output!, onGitHub, env);
         if (deadline !== undefined && Date.now() >= deadline) {
           log(`${id}: no decision within ${options.timeout}; withdrawing the request`);
-          await release(client, id).catch((error: unknown) => log(`could not withdraw ${id}: ${(error as Error).message}`));
+          await release(client, id, pickupHeaders).catch((error: unknown) => log(`could not withdraw ${id}: ${(error as Error).message}`));
           return EXIT.timedOut;
         }
         const left = deadline === undefined ? undefined : Math.max(1000, deadline - Date.now());
         const wait = left === undefined || left >= 60_000 ? WAIT_PER_CALL : `${Math.ceil(left / 1000)}s`;
         const next = await Promise.race([
-          withRetries(() => client.call('GET', `/v1/requests/${id}?wait=${wait}&version=${String(current.version ?? '')}`, undefined, {}, 90_000), deadline),
+          withRetries(() => client.call('GET', `/v1/requests/${id}?wait=${wait}&version=${String(current.version ?? '')}`, undefined, pickupHeaders, 90_000), deadline),
           interrupted,
         ]);
         if (next === 'signal') {
           log(`${id}: interrupted; withdrawing the request`);
-          await release(client, id).catch(() => undefined);
+          await release(client, id, pickupHeaders).catch(() => undefined);
           return EXIT.error;
         }
         if (next.status !== 200) throw apiError(`could not read ${id}`, next);
@@ -147,9 +153,10 @@ export async function runRequest(options: RequestOptions, env: NodeJS.ProcessEnv
 export async function runRelease(idArgument: string | undefined, options: Omit<RequestOptions, 'resource'>, env: NodeJS.ProcessEnv): Promise<number> {
   try {
     const fromFile = options.idFile ? readIdFile(options.idFile) : undefined;
-    const id = idArgument ?? fromFile ?? env.JITBOT_REQUEST_ID;
+    const id = idArgument ?? fromFile?.id ?? env.JITBOT_REQUEST_ID;
     if (!id) throw new CliError('which request? Pass its id or --id-file, or run in the job where `jitbot request` set JITBOT_REQUEST_ID.');
-    const body = await release(createClient(options, env), id);
+    const pickup = fromFile?.pickup ?? env.JITBOT_PICKUP_SECRET;
+    const body = await release(createClient(options, env), id, pickup ? { [PICKUP_HEADER]: pickup } : {});
     log(`${id}: ${String(body.description ?? body.status)}`);
     process.stdout.write(`${JSON.stringify({ id, status: body.status })}\n`);
     return EXIT.approved;
@@ -220,15 +227,26 @@ function writeCredential(value: string, output: string, onGitHub: boolean, env: 
   }
 }
 
-/** `JITBOT_REQUEST_ID` for later steps (`jitbot release` in an `if: always()` step) and the step output `request-id`. */
-function exportForLaterSteps(env: NodeJS.ProcessEnv, id: string): void {
-  if (env.GITHUB_ENV) appendFileSync(env.GITHUB_ENV, `JITBOT_REQUEST_ID=${id}\n`);
+/**
+ * `JITBOT_REQUEST_ID` and `JITBOT_PICKUP_SECRET` for later steps of this job (`jitbot release` in an
+ * `if: always()` step; GITHUB_ENV reaches no other job), and the step output `request-id`. The
+ * secret is masked first, so the runner blanks it should a later step print it.
+ */
+function exportForLaterSteps(env: NodeJS.ProcessEnv, id: string, pickup: string | undefined): void {
+  if (pickup && env.GITHUB_ENV) process.stdout.write(`::add-mask::${pickup}\n`);
+  if (env.GITHUB_ENV) appendFileSync(env.GITHUB_ENV, `JITBOT_REQUEST_ID=${id}\n${pickup && /^[A-Za-z0-9_-]+$/.test(pickup) ? `JITBOT_PICKUP_SECRET=${pickup}\n` : ''}`);
   if (env.GITHUB_OUTPUT) appendFileSync(env.GITHUB_OUTPUT, `request-id=${id}\n`);
 }
 
-async function release(client: Client, id: string): Promise<ApiBody> {
+/** The id, and on the next line the pickup secret: mode 0600, since the secret lets its holder take the credential. */
+function writeIdFile(file: string, id: string, pickup: string | undefined): void {
+  writeFileSync(file, `${id}\n${pickup ? `${pickup}\n` : ''}`, { mode: 0o600 });
+  chmodSync(file, 0o600); // the file may have existed with a wider mode
+}
+
+async function release(client: Client, id: string, pickupHeaders: Record<string, string>): Promise<ApiBody> {
   for (let attempt = 0; ; attempt++) {
-    const response = await withRetries(() => client.call('POST', `/v1/requests/${encodeURIComponent(id)}/release`, {}));
+    const response = await withRetries(() => client.call('POST', `/v1/requests/${encodeURIComponent(id)}/release`, {}, pickupHeaders));
     if (response.status === 200) return response.body;
     if (response.status === 409 && response.body.error === 'not_active_yet' && attempt < 10) {
       await sleep(2000);
@@ -238,79 +256,10 @@ async function release(client: Client, id: string): Promise<ApiBody> {
   }
 }
 
-function createClient(options: { url?: string; audience?: string; idTokenVar?: string }, env: NodeJS.ProcessEnv): Client {
-  const base = (options.url ?? env.JITBOT_URL ?? '').replace(/\/+$/, '');
-  if (!base) throw new CliError('where is jitbot? Set JITBOT_URL (or pass --url).');
-  if (!/^https?:\/\//.test(base)) throw new CliError(`JITBOT_URL must be an http(s) URL (got ${base.slice(0, 60)})`);
-  const audience = options.audience ?? env.JITBOT_OIDC_AUDIENCE ?? base;
-  const idToken = idTokenSource(env, audience, options.idTokenVar ?? env.JITBOT_ID_TOKEN_VAR ?? DEFAULT_TOKEN_VARIABLE);
-  return {
-    async call(method, path, body, headers = {}, timeoutMs = 30_000) {
-      const token = await idToken();
-      const response = await fetch(`${base}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${token}`, accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
-        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      const text = await response.text();
-      let parsed: ApiBody;
-      try {
-        parsed = text ? (JSON.parse(text) as ApiBody) : {};
-      } catch {
-        parsed = { error: 'bad_response', message: text.slice(0, 200) };
-      }
-      return { status: response.status, body: parsed };
-    },
-  };
-}
-
-/**
- * Where ID tokens come from. On GitHub Actions (the job has `permissions: id-token: write`) a fresh
- * one is fetched from the runner for every call; elsewhere (GitLab `id_tokens:`) the variable is read.
- */
-function idTokenSource(env: NodeJS.ProcessEnv, audience: string, variable: string): () => Promise<string> {
-  const requestUrl = env.ACTIONS_ID_TOKEN_REQUEST_URL;
-  const requestToken = env.ACTIONS_ID_TOKEN_REQUEST_TOKEN;
-  if (requestUrl && requestToken) {
-    return async () => {
-      const url = `${requestUrl}${requestUrl.includes('?') ? '&' : '?'}audience=${encodeURIComponent(audience)}`;
-      const response = await fetch(url, { headers: { authorization: `Bearer ${requestToken}`, accept: 'application/json' }, signal: AbortSignal.timeout(15_000) });
-      if (!response.ok) throw new CliError(`GitHub Actions would not issue an ID token (HTTP ${response.status})`);
-      const body = (await response.json()) as { value?: unknown };
-      if (typeof body.value !== 'string') throw new CliError('GitHub Actions returned no ID token');
-      return body.value;
-    };
-  }
-  const token = env[variable];
-  if (token) return async () => token;
-  if (env.GITHUB_ACTIONS === 'true') {
-    throw new CliError('no OIDC ID token: give the job "permissions: id-token: write" so ACTIONS_ID_TOKEN_REQUEST_URL is set.');
-  }
-  throw new CliError(`no OIDC ID token: on GitLab add "id_tokens: { ${variable}: { aud: ${audience} } }" to the job (or set --id-token-var to the variable that holds one).`);
-}
-
-/** Network failures and 5xx answers are retried with backoff (same Idempotency-Key, so never twice). */
-async function withRetries<T extends { status: number }>(call: () => Promise<T>, deadline?: number): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      const result = await call();
-      if ((result.status < 500 && result.status !== 429) || attempt >= 5) return result;
-    } catch (error) {
-      if (error instanceof CliError || attempt >= 5 || (deadline !== undefined && Date.now() > deadline)) throw error;
-      log(`jitbot unreachable (${(error as Error).message}); retrying`);
-    }
-    await sleep(Math.min(30_000, 1000 * 2 ** attempt));
-  }
-}
-
-function apiError(what: string, response: { status: number; body: ApiBody }): CliError {
-  return new CliError(`${what} (HTTP ${response.status}${response.body.error ? ` ${response.body.error}` : ''}): ${response.body.message ?? ''}`.trim());
-}
-
-function readIdFile(file: string): string | undefined {
+function readIdFile(file: string): { id: string | undefined; pickup: string | undefined } {
   try {
-    return readFileSync(file, 'utf8').trim() || undefined;
+    const [id, pickup] = readFileSync(file, 'utf8').split('\n').map((line) => line.trim());
+    return { id: id || undefined, pickup: pickup || undefined };
   } catch (error) {
     throw new CliError(`--id-file ${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}); did \`jitbot request --id-file\` run?`);
   }
@@ -322,12 +271,4 @@ function parseDurationOption(name: string, text: string): number {
   } catch (error) {
     throw new CliError(`${name}: ${(error as Error).message}`);
   }
-}
-
-function log(message: string): void {
-  process.stderr.write(`jitbot: ${message}\n`);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -1,4 +1,4 @@
-import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
+import { createRemoteJWKSet, customFetch, decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
 import { z } from 'zod';
 import type { PipelineProvider } from '../core/policy/policy-schema.js';
 import type { OidcProviderConfig } from './pipeline-config.js';
@@ -40,6 +40,22 @@ export class OidcUnavailable extends Error {
   }
 }
 
+/**
+ * The token names a key the issuer's JWKS did not hold when it was last fetched, and that fetch was
+ * too recent to fetch again (a flood of made-up key ids must not become a flood of fetches). Keys are
+ * rotated in, so this is retryable: 503 with `Retry-After`, never a final 401.
+ */
+export class OidcKeysCoolingDown extends OidcUnavailable {
+  constructor(
+    issuer: string,
+    /** Whole seconds until the key set may be fetched again. */
+    readonly retryAfterSeconds: number,
+  ) {
+    super(`the token is signed with a key of ${issuer} that jitbot has not fetched yet; the keys are fetched again in ${retryAfterSeconds} s`);
+    this.name = 'OidcKeysCoolingDown';
+  }
+}
+
 /** A token whose signature, issuer, audience and times were checked. */
 export interface VerifiedToken {
   provider: OidcProviderConfig;
@@ -59,13 +75,17 @@ const REQUIRED_CLAIMS: Record<PipelineProvider, string[]> = {
 
 const DiscoverySchema = z.object({ issuer: z.string(), jwks_uri: z.string().url() }).loose();
 
+type RemoteKeys = ReturnType<typeof createRemoteJWKSet>;
+/** An issuer's remote key set and when it was last fetched (jose keeps its own clock private). */
+type KeySet = { keys: RemoteKeys; readonly fetchedAt: number; cooldownMs: number };
+
 /**
  * Verifies CI ID tokens (GitHub Actions, GitLab CI) against their issuer's published keys: the JWKS
  * is found by OIDC discovery (or configured), cached, and fetched again when a token names a key it
- * does not hold (jose's remote key set does both, with a cooldown against floods).
+ * does not hold (jose's remote key set does both, at most once per cooldown per issuer).
  */
 export class OidcVerifier {
-  private readonly keySets = new Map<string, Promise<ReturnType<typeof createRemoteJWKSet>>>();
+  private readonly keySets = new Map<string, Promise<KeySet>>();
 
   constructor(
     private readonly config: { audience: string; providers: readonly OidcProviderConfig[] },
@@ -91,13 +111,15 @@ export class OidcVerifier {
     };
     if (!header.alg || header.alg.toLowerCase() === 'none') throw new OidcRejection('unsigned', 'the token is not signed (alg "none")', claimed);
     if (!ALGORITHMS.includes(header.alg)) throw new OidcRejection('algorithm_not_allowed', `tokens signed with ${clip(header.alg)} are not accepted`, claimed);
+    // Exactly as configured: "https://gitlab.example.com/" and "https://gitlab.example.com" are two issuers.
     const provider = this.config.providers.find((p) => p.issuer === unverified.iss);
-    if (!provider) {
-      const accepted = this.config.providers.map((p) => p.issuer).join(', ');
-      throw new OidcRejection('wrong_issuer', `tokens from issuer ${JSON.stringify(claimed.issuer ?? null)} are not accepted (accepted: ${accepted})`, claimed);
-    }
+    // Which issuers are accepted is not told to whoever sends a token.
+    if (!provider) throw new OidcRejection('wrong_issuer', `tokens from issuer ${JSON.stringify(claimed.issuer ?? null)} are not accepted`, claimed);
 
-    const keys = await this.keySet(provider);
+    const keySet = await this.keySet(provider);
+    const keys = keySet.keys;
+    // Cooling down now means jose will not fetch again for a key id it does not hold.
+    const coolingDown = keys.coolingDown;
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, keys, {
@@ -110,6 +132,9 @@ export class OidcVerifier {
         ...(purpose === 'create' ? { maxTokenAge: Math.floor(provider.maxTokenAgeMs / 1000) } : {}),
       }));
     } catch (error) {
+      if (error instanceof errors.JWKSNoMatchingKey && coolingDown) {
+        throw new OidcKeysCoolingDown(provider.issuer, Math.max(1, Math.ceil((keySet.fetchedAt + keySet.cooldownMs - Date.now()) / 1000)));
+      }
       throw this.explain(error, provider, claimed);
     }
     // jose checks a future iat only with maxTokenAge; a token from the future is refused either way.
@@ -165,12 +190,24 @@ export class OidcVerifier {
   }
 
   /** The issuer's remote key set: from configuration, or from its discovery document (cached; a failure is not). */
-  private keySet(provider: OidcProviderConfig): Promise<ReturnType<typeof createRemoteJWKSet>> {
+  private keySet(provider: OidcProviderConfig): Promise<KeySet> {
     let pending = this.keySets.get(provider.issuer);
     if (!pending) {
       pending = (async () => {
         const jwksUrl = provider.jwksUrl ?? (await discoverJwksUrl(provider.issuer));
-        return createRemoteJWKSet(new URL(jwksUrl), { timeoutDuration: 5000, cooldownDuration: provider.jwksCooldownMs ?? 30_000, cacheMaxAge: 10 * 60_000 });
+        const cooldownMs = provider.jwksCooldownMs ?? 30_000;
+        const last = { fetchedAt: 0 };
+        const keys = createRemoteJWKSet(new URL(jwksUrl), {
+          timeoutDuration: 5000,
+          cooldownDuration: cooldownMs,
+          cacheMaxAge: 10 * 60_000,
+          [customFetch]: async (url: string, init: RequestInit) => {
+            const response = await fetch(url, init);
+            last.fetchedAt = Date.now();
+            return response;
+          },
+        });
+        return { keys, cooldownMs, get fetchedAt() { return last.fetchedAt; } };
       })();
       pending.catch(() => this.keySets.delete(provider.issuer));
       this.keySets.set(provider.issuer, pending);
@@ -179,9 +216,12 @@ export class OidcVerifier {
   }
 }
 
-/** Reads `<issuer>/.well-known/openid-configuration`; its `issuer` must be the one configured. */
+/**
+ * Reads `<issuer>/.well-known/openid-configuration` (a terminating "/" of the issuer removed first, as
+ * OpenID Connect Discovery says); its `issuer` must be the one configured, exactly.
+ */
 async function discoverJwksUrl(issuer: string): Promise<string> {
-  const url = `${issuer}/.well-known/openid-configuration`;
+  const url = `${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
   let body: unknown;
   try {
     const response = await fetch(url, { signal: AbortSignal.timeout(5000), headers: { accept: 'application/json' } });
@@ -192,7 +232,7 @@ async function discoverJwksUrl(issuer: string): Promise<string> {
   }
   const parsed = DiscoverySchema.safeParse(body);
   if (!parsed.success) throw new OidcUnavailable(`OIDC discovery at ${url} returned no jwks_uri`);
-  if (parsed.data.issuer.replace(/\/+$/, '') !== issuer) {
+  if (parsed.data.issuer !== issuer) {
     throw new OidcUnavailable(`OIDC discovery at ${url} names issuer ${parsed.data.issuer}, not ${issuer}`);
   }
   return parsed.data.jwks_uri;

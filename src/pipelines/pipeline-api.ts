@@ -8,9 +8,11 @@ import { matchingPipelines, mayRequest } from '../core/policy/evaluate-policy.js
 import type { Logger } from '../core/ports/logger.js';
 import type { JitCore } from '../core/services/create-core.js';
 import type { HttpRequest, HttpResponse, HttpServer } from '../http/http-server.js';
-import { OidcRejection, OidcUnavailable, type OidcVerifier, type VerifiedToken } from './oidc-verifier.js';
+import { LogThrottle } from '../http/log-throttle.js';
+import { OidcKeysCoolingDown, OidcRejection, OidcUnavailable, type OidcVerifier, type VerifiedToken } from './oidc-verifier.js';
 import { pipelineActor, pipelineContextFromToken, sameRun } from './pipeline-identity.js';
 import type { RejectionAudit } from './rejection-audit.js';
+import { boundClaims, loadBinding, newBinding, PICKUP_HEADER, refuseBinding, replaySecret, saveBinding } from './request-binding.js';
 import { requestView } from './request-view.js';
 
 export const REQUESTS_PATH = '/v1/requests';
@@ -42,10 +44,12 @@ type Authenticated = { token: VerifiedToken; context: PipelineContext };
 /**
  * The machine API: pipelines authenticated by their CI provider's OIDC ID token ask for access
  * (`POST /v1/requests`), follow their request (`GET /v1/requests/<id>[?wait=60s]`), collect the
- * credential once, and end it (`POST /v1/requests/<id>/release`). A run sees only its own requests.
+ * credential once, and end it (`POST /v1/requests/<id>/release`). A request is bound to the job that
+ * made it: the same principal and job-level claims, and the pickup secret its creation returned.
  */
 export class PipelineApi {
   private readonly waits = new Set<AbortController>();
+  private readonly throttle = new LogThrottle(10_000);
   private readonly pollEveryMs: number;
 
   constructor(private readonly options: PipelineApiOptions) {
@@ -99,13 +103,14 @@ export class PipelineApi {
     let scope: string | undefined;
     if (key !== undefined) {
       if (!IDEMPOTENCY_KEY.test(key)) return problem(400, 'bad_request', 'Idempotency-Key: use 8 to 200 letters, digits, ".", "_", ":" or "-".');
-      scope = createHash('sha256').update([context.issuer, context.repositoryId, context.runId, key].join('\u0000')).digest('hex');
-      const earlier = await this.earlierRequest(scope, context);
-      if (earlier) return { status: 200, body: requestView(earlier) };
+      // Per creator: the same key from another job (other claims) or principal is another request.
+      scope = createHash('sha256').update([context.issuer, context.repositoryId, context.runId, requester, JSON.stringify(boundClaims(token)), key].join('\u0000')).digest('hex');
+      const earlier = await this.earlierRequest(scope, auth, key);
+      if (earlier) return earlier;
       if (!(await this.core.deps.store.claimOnce(`${IDEMPOTENCY_NAMESPACE}:${scope}`, 60_000))) {
         // The same request is being made right now (a retry raced the original): answer with its result.
-        const settled = await poll(() => this.earlierRequest(scope!, context), 5000, this.pollEveryMs);
-        return settled ? { status: 200, body: requestView(settled) } : problem(409, 'in_progress', 'The same request (Idempotency-Key) is being made; try again shortly.');
+        const settled = await poll(() => this.earlierRequest(scope!, auth, key), 5000, this.pollEveryMs);
+        return settled ?? problem(409, 'in_progress', 'The same request (Idempotency-Key) is being made; try again shortly.');
       }
     }
 
@@ -117,18 +122,26 @@ export class PipelineApi {
         reason: body.reason ?? '',
         pipeline: context,
       });
+      const { binding, secret } = newBinding(requester, token, key);
+      await saveBinding(this.core.deps.store, created.id, binding);
       if (scope) await this.core.deps.store.putValue(IDEMPOTENCY_NAMESPACE, scope, created.id);
-      return { status: 201, headers: { location: `${REQUESTS_PATH}/${created.id}` }, body: requestView(created) };
+      return { status: 201, headers: { location: `${REQUESTS_PATH}/${created.id}`, 'cache-control': 'no-store' }, body: { ...requestView(created), pickupSecret: secret } };
     } catch (error) {
       return this.failure(error);
     }
   }
 
-  private async earlierRequest(scope: string, context: PipelineContext): Promise<AccessRequest | undefined> {
+  /** The answer to a replay: the earlier request and its pickup secret, if this caller (same job) made it. */
+  private async earlierRequest(scope: string, auth: Authenticated, key: string): Promise<HttpResponse | undefined> {
     const id = await this.core.deps.store.getValue(IDEMPOTENCY_NAMESPACE, scope);
     if (!id) return undefined;
     const earlier = await this.core.deps.store.get(id);
-    return earlier && sameRun(context, earlier) ? earlier : undefined;
+    if (!earlier || !sameRun(auth.context, earlier)) return undefined;
+    const binding = await loadBinding(this.core.deps.store, earlier.id);
+    if (refuseBinding(binding, this.core.deps.policy(), auth.token, undefined, false)) return undefined;
+    const secret = binding && replaySecret(binding, key);
+    if (!secret) return undefined;
+    return { status: 200, headers: { 'cache-control': 'no-store' }, body: { ...requestView(earlier), pickupSecret: secret } };
   }
 
   private async read(request: HttpRequest, response: ServerResponse): Promise<HttpResponse> {
@@ -184,8 +197,12 @@ export class PipelineApi {
     const auth = await this.authenticate(request, 'use', id);
     if ('status' in auth) return auth;
     const found = await this.core.deps.store.get(id);
-    if (!found || !sameRun(auth.context, found)) {
-      if (found) await this.options.audit.record('pipeline.access_refused', id, { ...identity(auth.context), path: request.path });
+    let refusal: string | undefined;
+    if (found && !sameRun(auth.context, found)) refusal = 'other_run';
+    else if (found) refusal = refuseBinding(await loadBinding(this.core.deps.store, id), this.core.deps.policy(), auth.token, headerOf(request, PICKUP_HEADER));
+    if (!found || refusal) {
+      // The same answer as for a request that does not exist: a caller learns nothing of another job's requests.
+      if (found) await this.options.audit.record('pipeline.access_refused', id, { ...identity(auth.context), path: request.path, reason: refusal });
       return problem(404, 'not_found', `There is no request ${id} for this run.`);
     }
     return { ...auth, request: found };
@@ -214,8 +231,17 @@ export class PipelineApi {
           body: { error: 'invalid_token', reason: error.reason, message: error.message },
         };
       }
+      if (error instanceof OidcKeysCoolingDown) {
+        // Throttled: anyone can send tokens naming made-up key ids.
+        this.throttle.run('oidc-keys-cooling-down', (suppressed) => this.options.log.warn({ error: error.message, suppressed }, 'a pipeline token names a key not fetched yet; answered 503'));
+        return {
+          status: 503,
+          headers: { 'retry-after': String(error.retryAfterSeconds) },
+          body: { error: 'keys_refreshing', message: `The token is signed with a key jitbot has not fetched yet; retry in ${error.retryAfterSeconds} s.` },
+        };
+      }
       if (error instanceof OidcUnavailable) {
-        this.options.log.error({ error: error.message }, 'cannot verify a pipeline token: the issuer is unreachable');
+        this.throttle.run('oidc-unavailable', (suppressed) => this.options.log.error({ error: error.message, suppressed }, 'cannot verify a pipeline token: the issuer is unreachable'));
         return { status: 503, headers: { 'retry-after': '5' }, body: { error: 'issuer_unavailable', message: 'The CI provider could not be reached to check the token; try again shortly.' } };
       }
       throw error;

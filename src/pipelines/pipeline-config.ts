@@ -13,7 +13,7 @@ export const GITHUB_API_URL = 'https://api.github.com';
 /** How ID tokens of one CI provider are verified. */
 export interface OidcProviderConfig {
   provider: PipelineProvider;
-  /** The `iss` claim, exactly; discovery is at `<issuer>/.well-known/openid-configuration`. */
+  /** The `iss` claim, exactly as configured (a trailing "/" included); discovery is at `<issuer without a final "/">/.well-known/openid-configuration`. */
   issuer: string;
   /** Skips discovery when set. */
   jwksUrl: string | undefined;
@@ -65,7 +65,10 @@ const SecureUrl = z.string().superRefine((value, ctx) => {
   if (url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK.has(url.hostname))) return;
   ctx.addIssue({ code: 'custom', message: 'expected an https:// URL (http:// only on loopback)' });
 });
-const Issuer = SecureUrl.transform((v) => v.replace(/\/+$/, ''));
+/** A base URL: a trailing "/" is dropped, since paths are appended to it. */
+const BaseUrl = SecureUrl.transform((v) => v.replace(/\/+$/, ''));
+/** An OIDC issuer is compared with a token's `iss` exactly as configured: a trailing "/" is part of it. */
+const Issuer = SecureUrl;
 
 const Duration = z.string().transform((value, ctx) => {
   try {
@@ -80,7 +83,7 @@ const VariablesSchema = z.object({
   JITBOT_OIDC_AUDIENCE: z.string().min(1).max(500).optional(),
   JITBOT_GITHUB_OIDC_ISSUER: Issuer.optional(),
   JITBOT_GITHUB_OIDC_JWKS_URL: SecureUrl.optional(),
-  JITBOT_GITHUB_SERVER_URL: Issuer.optional(),
+  JITBOT_GITHUB_SERVER_URL: BaseUrl.optional(),
   JITBOT_OIDC_MAX_AGE: Duration.optional(),
   JITBOT_GITLAB_ISSUER: Issuer.optional(),
   JITBOT_GITLAB_JWKS_URL: SecureUrl.optional(),
@@ -102,7 +105,7 @@ const VariablesSchema = z.object({
     })
     .optional(),
   JITBOT_GITHUB_WEBHOOK_SECRET: z.string().min(16, 'use a webhook secret of at least 16 characters').optional(),
-  JITBOT_GITHUB_API_URL: Issuer.optional(),
+  JITBOT_GITHUB_API_URL: BaseUrl.optional(),
 });
 
 const GITHUB_DEFAULT_MAX_AGE = 10 * 60_000;
@@ -158,7 +161,7 @@ export function loadPipelineConfig(env: NodeJS.ProcessEnv, policy: Policy): Pipe
     }
     if (providers.has('gitlab')) {
       const issuer = vars.JITBOT_GITLAB_ISSUER ?? GITLAB_COM_ISSUER;
-      list.push({ provider: 'gitlab', issuer, jwksUrl: vars.JITBOT_GITLAB_JWKS_URL, maxTokenAgeMs: vars.JITBOT_GITLAB_MAX_AGE ?? GITLAB_DEFAULT_MAX_AGE, serverUrl: issuer });
+      list.push({ provider: 'gitlab', issuer, jwksUrl: vars.JITBOT_GITLAB_JWKS_URL, maxTokenAgeMs: vars.JITBOT_GITLAB_MAX_AGE ?? GITLAB_DEFAULT_MAX_AGE, serverUrl: issuer.replace(/\/+$/, '') });
     }
     if (list.length === 2 && list[0]!.issuer === list[1]!.issuer) {
       problems.push({ variable: 'JITBOT_GITLAB_ISSUER', message: 'is the same as the GitHub issuer; each provider needs its own' });
@@ -192,6 +195,6 @@ export function pipelineSecrets(config: PipelineConfig | undefined): string[] {
 /** github.com's OIDC issuer belongs to https://github.com; a GHES issuer `https://HOST/_services/token` to https://HOST. */
 function githubServerUrl(issuer: string): string {
   if (issuer === GITHUB_ACTIONS_ISSUER) return 'https://github.com';
-  const url = new URL(issuer);
+  const url = new URL(issuer.replace(/\/+$/, ''));
   return url.pathname.endsWith('/_services/token') ? `${url.origin}${url.pathname.slice(0, -'/_services/token'.length)}` : url.origin;
 }

@@ -1,22 +1,27 @@
 import type { RequestStore } from '../core/ports/request-store.js';
 import type { Logger } from '../core/ports/logger.js';
+import { LogThrottle } from '../http/log-throttle.js';
 
 /**
  * Records refused authentications (bad ID tokens, forged webhooks) in the audit trail, within a
  * budget: anyone can send garbage to a public endpoint, and the trail must not be flooded with it.
- * Over the budget, refusals are counted and the count rides on the next recorded event.
+ * Over the budget, refusals are counted and the count rides on the next recorded event. Log lines
+ * are throttled the same way, per kind of refusal.
  */
 export class RejectionAudit {
   private windowStart = 0;
   private recorded = 0;
   private suppressed = 0;
+  private readonly throttle: LogThrottle;
 
   constructor(
     private readonly store: RequestStore,
     private readonly log: Logger,
     private readonly perMinute = 120,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.throttle = new LogThrottle(10_000, now);
+  }
 
   async record(type: string, requestId: string | null, data: Record<string, unknown>): Promise<void> {
     const now = this.now();
@@ -24,7 +29,8 @@ export class RejectionAudit {
       this.windowStart = now;
       this.recorded = 0;
     }
-    this.log.warn({ type, requestId, ...data }, 'refused');
+    // One line per kind of refusal every 10 s, with the count of those left out.
+    this.throttle.run(`${type}:${String(data.reason ?? '')}`, (suppressed) => this.log.warn({ type, requestId, ...data, ...(suppressed > 0 ? { suppressed } : {}) }, 'refused'));
     if (this.recorded >= this.perMinute) {
       this.suppressed++;
       return;

@@ -4,6 +4,7 @@ import { ReceiverMultipleAckError } from '@slack/bolt';
 import type { Logger } from '../../core/ports/logger.js';
 import type { RequestStore } from '../../core/ports/request-store.js';
 import type { HttpRequest, HttpResponse, HttpServer } from '../../http/http-server.js';
+import { LogThrottle } from '../../http/log-throttle.js';
 import { MAX_CLOCK_SKEW_SECONDS, verifySlackSignature } from './verify-slack-signature.js';
 
 export const SLACK_EVENTS_PATH = '/slack/events';
@@ -200,20 +201,4 @@ function ackResponse(response: unknown): HttpResponse {
   if (response === undefined || response === null || response === '') return { status: 200 };
   if (typeof response === 'string') return { status: 200, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: response };
   return { status: 200, body: response as object };
-}
-
-/** At most one log line per key and period, with a count of what was left out (floods stay cheap). */
-class LogThrottle {
-  private readonly last = new Map<string, { at: number; suppressed: number }>();
-  constructor(private readonly periodMs: number) {}
-  run(key: string, log: (suppressed: number) => void): void {
-    const now = Date.now();
-    const entry = this.last.get(key);
-    if (entry && now - entry.at < this.periodMs) {
-      entry.suppressed++;
-      return;
-    }
-    log(entry?.suppressed ?? 0);
-    this.last.set(key, { at: now, suppressed: 0 });
-  }
 }

@@ -44,10 +44,19 @@ describe('jitbot request --wait in a GitHub Actions job', () => {
     expect(run.stdout).toContain(`::add-mask::${secret}`);
     expect(run.stdout.split(secret).length - 1).toBe(1); // only inside the mask command
     expect(readFileSync(outputs, 'utf8')).toMatch(new RegExp(`request-id=${request.id}\\ncredential<<(JITBOT_[0-9a-f]+)\\n${secret}\\n\\1\\n`));
-    expect(readFileSync(envFile, 'utf8')).toBe(`JITBOT_REQUEST_ID=${request.id}\n`);
+    // Later steps of this job (GITHUB_ENV) get the id and the pickup secret, which is masked first.
+    const exported = /^JITBOT_REQUEST_ID=(JIT-\d+)\nJITBOT_PICKUP_SECRET=([A-Za-z0-9_-]{43})\n$/.exec(readFileSync(envFile, 'utf8'));
+    expect(exported?.[1]).toBe(request.id);
+    const pickup = exported![2]!;
+    expect(run.stdout).toContain(`::add-mask::${pickup}\n`);
+    expect(run.stderr).not.toContain(pickup);
 
+    // Without the pickup secret, a step (or another job of the run) cannot end the access.
+    const refused = await jitbot(['release'], { ...job, JITBOT_REQUEST_ID: request.id });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('404');
     // The job's last step (if: always()).
-    const released = await jitbot(['release'], { ...job, JITBOT_REQUEST_ID: request.id });
+    const released = await jitbot(['release'], { ...job, JITBOT_REQUEST_ID: request.id, JITBOT_PICKUP_SECRET: pickup });
     expect(released.code).toBe(0);
     await waitFor('released', async () => (await h.jit.app.core.deps.store.get(request.id))?.status === 'released');
   }, 90_000);
@@ -67,7 +76,10 @@ describe('jitbot request in a GitLab job', () => {
     const run = await running;
     expect(run.code).toBe(0);
     expect(run.stdout).toBe(`secret-${request.id}-value\n`);
-    expect(readFileSync(idFile, 'utf8')).toBe(`${request.id}\n`);
+    // The id and, beside it, the pickup secret `jitbot release` needs: readable by the job's user only.
+    expect(readFileSync(idFile, 'utf8')).toMatch(new RegExp(`^${request.id}\\n[A-Za-z0-9_-]{43}\\n$`));
+    expect(statSync(idFile).mode & 0o777).toBe(0o600);
+    expect(run.stderr).not.toContain(readFileSync(idFile, 'utf8').split('\n')[1]);
     const released = await jitbot(['release', '--id-file', idFile], job);
     expect(released.code).toBe(0);
     await waitFor('released', async () => (await h.jit.app.core.deps.store.get(request.id))?.status === 'released');

@@ -22,6 +22,9 @@ afterAll(async () => {
 const githubToken = (claims: Record<string, unknown> = {}, options: Parameters<FakeOidc['sign']>[1] = {}) =>
   github.sign(FakeOidc.githubClaims(claims), { audience: AUDIENCE, ...options });
 
+/** The pickup secret header a creating call's answer entitles the job to. */
+const pickupOf = (created: { body: Record<string, unknown> }) => ({ 'jitbot-pickup-secret': String(created.body.pickupSecret) });
+
 async function create(token: string, body: Record<string, unknown> = { resource: 'prod-db', duration: '10m', reason: 'schema migration' }) {
   return api(jit.url, 'POST', '/v1/requests', token, body);
 }
@@ -33,6 +36,8 @@ describe('a GitHub Actions pipeline asks for access', () => {
     expect(created.body).toMatchObject({ status: 'pending', resource: 'prod-db', requester: 'pipeline:deployer', duration: '10m', reason: 'schema migration' });
     const id = String(created.body.id);
     expect(created.headers.get('location')).toBe(`/v1/requests/${id}`);
+    expect(created.body.pickupSecret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const pickup = pickupOf(created);
 
     // The approval card shows the run: link, commit, who triggered it.
     const card = await waitFor('card', () => jit.notifier.lastCard(id));
@@ -54,7 +59,7 @@ describe('a GitHub Actions pipeline asks for access', () => {
     // A long poll returns at the first change.
     const token = await githubToken();
     const started = Date.now();
-    const polling = api(jit.url, 'GET', `/v1/requests/${id}?wait=20s`, token);
+    const polling = api(jit.url, 'GET', `/v1/requests/${id}?wait=20s`, token, undefined, pickup);
     await new Promise((resolve) => setTimeout(resolve, 400));
     await jit.app.core.approve(person('bob'), id);
     const changed = await polling;
@@ -67,12 +72,12 @@ describe('a GitHub Actions pipeline asks for access', () => {
       changed.body.status === 'active'
         ? changed
         : await waitFor('active with credential', async () => {
-            const read = await api(jit.url, 'GET', `/v1/requests/${id}`, await githubToken());
+            const read = await api(jit.url, 'GET', `/v1/requests/${id}`, await githubToken(), undefined, pickup);
             return read.body.status === 'active' ? read : undefined;
           });
     expect(active.body).toMatchObject({ credentialStatus: 'included', credential: { label: 'password', value: `secret-${id}-value` } });
     expect(active.body.window).toMatchObject({ end: expect.any(String) });
-    const again = await api(jit.url, 'GET', `/v1/requests/${id}`, await githubToken());
+    const again = await api(jit.url, 'GET', `/v1/requests/${id}`, await githubToken(), undefined, pickup);
     expect(again.body).toMatchObject({ status: 'active', credentialStatus: 'collected' });
     expect(again.body.credential).toBeUndefined();
     expect(again.body.access).toMatchObject({ summary: expect.any(String) });
@@ -89,13 +94,13 @@ describe('a GitHub Actions pipeline asks for access', () => {
     });
 
     // Access follows the job: its last step releases it, well before the 10 minutes.
-    const released = await api(jit.url, 'POST', `/v1/requests/${id}/release`, await githubToken());
+    const released = await api(jit.url, 'POST', `/v1/requests/${id}/release`, await githubToken(), {}, pickup);
     expect(released.status).toBe(200);
     expect(['revoking', 'released']).toContain(released.body.status);
     await waitFor('released', async () => (await jit.app.core.deps.store.get(id))?.status === 'released');
     expect(jit.issuer.credentials.get(id)?.revokedAt).toBeDefined();
     // Releasing again changes nothing.
-    expect((await api(jit.url, 'POST', `/v1/requests/${id}/release`, await githubToken())).body.status).toBe('released');
+    expect((await api(jit.url, 'POST', `/v1/requests/${id}/release`, await githubToken(), {}, pickup)).body.status).toBe('released');
   });
 
   it('withdraws a pending request on release, and keeps each run to its own requests', async () => {
@@ -109,7 +114,7 @@ describe('a GitHub Actions pipeline asks for access', () => {
     const refused = (await jit.app.core.deps.store.auditOf(id)).filter((e) => e.type === 'pipeline.access_refused');
     expect(refused.length).toBe(3);
 
-    const withdrawn = await api(jit.url, 'POST', `/v1/requests/${id}/release`, await githubToken());
+    const withdrawn = await api(jit.url, 'POST', `/v1/requests/${id}/release`, await githubToken(), {}, pickupOf(created));
     expect(withdrawn.body).toMatchObject({ status: 'cancelled' });
   });
 
@@ -121,7 +126,9 @@ describe('a GitHub Actions pipeline asks for access', () => {
     expect(first.status).toBe(201);
     expect(second.status).toBe(200);
     expect(second.body.id).toBe(first.body.id);
-    await api(jit.url, 'POST', `/v1/requests/${String(first.body.id)}/release`, token);
+    // The replay (same job, same key) gets the same pickup secret back.
+    expect(second.body.pickupSecret).toBe(first.body.pickupSecret);
+    expect((await api(jit.url, 'POST', `/v1/requests/${String(first.body.id)}/release`, token, {}, pickupOf(second))).status).toBe(200);
   });
 
   it('refuses runs no pipeline matches, and resources the pipeline may not request', async () => {
@@ -151,7 +158,8 @@ describe('tokens that do not prove a pipeline', () => {
     ['a token older than the allowed age', () => githubToken({}, { iat: Math.floor(Date.now() / 1000) - 20 * 60, lifetime: 3600 }), 'too_old'],
     ['an unsigned token (alg none)', async () => github.unsigned({ ...FakeOidc.githubClaims(), aud: AUDIENCE }), 'unsigned'],
     ['a token signed with a key the issuer does not publish', () => githubToken({}, { foreignKey: true }), 'bad_signature'],
-    ['a token with a bogus key id', () => githubToken({}, { kid: 'nobody-s-key' }), 'unknown_key'],
+    // Once the keys may be fetched again (1 s here) and still lack it; within the cooldown it is a 503 (below).
+    ['a token with a bogus key id', async () => new Promise((resolve) => setTimeout(resolve, 1100)).then(() => githubToken({}, { kid: 'nobody-s-key' })), 'unknown_key'],
     ['not a JWT at all', async () => 'not-a-jwt', 'malformed'],
   ];
   it.each(cases)('%s gets 401 and an audit event naming the reason, never the token', async (_label, makeToken, reason) => {
@@ -181,24 +189,47 @@ describe('tokens that do not prove a pipeline', () => {
 
     // Minted 70 minutes ago (job start), still valid: reading works, creating does not.
     const old = await gitlab.sign(claims, { audience: AUDIENCE, iat: Math.floor(Date.now() / 1000) - 70 * 60, lifetime: 3 * 3600 });
-    expect((await api(jit.url, 'GET', `/v1/requests/${id}`, old)).status).toBe(200);
+    expect((await api(jit.url, 'GET', `/v1/requests/${id}`, old, undefined, pickupOf(created))).status).toBe(200);
     expect((await api(jit.url, 'POST', '/v1/requests', old, { resource: 'infra-state', reason: 'again' })).body).toMatchObject({ reason: 'too_old' });
 
     // carol triggered it (her email is the token's user_email): she cannot approve; bob can.
     await expect(jit.app.core.approve(person('carol'), id)).rejects.toMatchObject({ code: 'POLICY.SELF_APPROVAL' });
     await jit.app.core.approve(person('erin'), id);
     await waitFor('active', async () => (await jit.app.core.deps.store.get(id))?.status === 'active');
-    await api(jit.url, 'POST', `/v1/requests/${id}/release`, fresh);
+    await api(jit.url, 'POST', `/v1/requests/${id}/release`, fresh, {}, pickupOf(created));
   });
 
-  it('fetches the keys again when a token names a new key (rotation)', async () => {
-    const fetches = github.jwksFetches;
-    await github.addKey();
-    await new Promise((resolve) => setTimeout(resolve, 1100));
-    const created = await create(await githubToken());
-    expect(created.status).toBe(201);
-    expect(github.jwksFetches).toBeGreaterThan(fetches);
-    await api(jit.url, 'POST', `/v1/requests/${String(created.body.id)}/release`, await githubToken());
+  it('fetches the keys again when a token names a new key (rotation); within the cooldown it answers 503 with Retry-After, not 401', async () => {
+    const rotating = await new FakeOidc({ kind: 'github' }).start();
+    const quick = await startPipelineApp({ github: rotating, jwksCooldownMs: 4000 });
+    try {
+      const sign = () => rotating.sign(FakeOidc.githubClaims(), { audience: AUDIENCE });
+      const warm = await api(quick.url, 'POST', '/v1/requests', await sign(), { resource: 'prod-db' });
+      expect(warm.status).toBe(201);
+      const fetches = rotating.jwksFetches;
+      await rotating.addKey();
+      const early = await api(quick.url, 'POST', '/v1/requests', await sign(), { resource: 'prod-db' });
+      expect(early.status).toBe(503);
+      expect(early.body).toMatchObject({ error: 'keys_refreshing' });
+      const retryAfter = Number(early.headers.get('retry-after'));
+      expect(retryAfter).toBeGreaterThanOrEqual(1);
+      expect(retryAfter).toBeLessThanOrEqual(4);
+      await new Promise((resolve) => setTimeout(resolve, retryAfter * 1000 + 200));
+      const created = await api(quick.url, 'POST', '/v1/requests', await sign(), { resource: 'prod-db' });
+      expect(created.status).toBe(201);
+      expect(rotating.jwksFetches).toBe(fetches + 1);
+    } finally {
+      await quick.stop();
+      await rotating.stop();
+    }
+  });
+
+  it('answers 401 for a token from an issuer it does not accept without naming the ones it does', async () => {
+    const response = await create(await github.sign(FakeOidc.githubClaims(), { audience: AUDIENCE, issuer: 'https://token.actions.example.com' }));
+    expect(response.status).toBe(401);
+    expect(JSON.stringify(response.body)).not.toContain(github.issuer);
+    expect(JSON.stringify(response.body)).not.toContain(gitlab.issuer);
+    expect(response.headers.get('www-authenticate')).not.toContain('127.0.0.1');
   });
 });
 
@@ -215,7 +246,7 @@ describe('who may approve a pipeline request', () => {
     // The triggering person may still stop it.
     const denied = await jit.app.core.deny(person('carol'), id, 'not today');
     expect(denied.status).toBe('denied');
-    const read = await api(jit.url, 'GET', `/v1/requests/${id}`, await githubToken({ actor: 'carol-gh' }));
+    const read = await api(jit.url, 'GET', `/v1/requests/${id}`, await githubToken({ actor: 'carol-gh' }), undefined, pickupOf(created));
     expect(read.body).toMatchObject({ status: 'denied', deniedBy: 'carol', denyReason: 'not today', final: true });
   });
 });

@@ -68,7 +68,15 @@ export interface PipelineApp {
 }
 
 /** jitbot in-process (HTTP on loopback, workers, real Redis) wired to the fake issuers and GitHub. */
-export async function startPipelineApp(options: { policy?: Policy; github?: FakeOidc; gitlab?: FakeOidc; deployments?: FakeGitHubDeployments; env?: Record<string, string> }): Promise<PipelineApp> {
+export async function startPipelineApp(options: {
+  policy?: Policy;
+  github?: FakeOidc;
+  gitlab?: FakeOidc;
+  deployments?: FakeGitHubDeployments;
+  env?: Record<string, string>;
+  /** How long after a JWKS fetch an unknown key id waits for the next one (default here 1 s). */
+  jwksCooldownMs?: number;
+}): Promise<PipelineApp> {
   const policy = options.policy ?? pipelinePolicy();
   const env: Record<string, string> = {
     JITBOT_OIDC_AUDIENCE: AUDIENCE,
@@ -86,7 +94,7 @@ export async function startPipelineApp(options: { policy?: Policy; github?: Fake
   };
   const config = loadPipelineConfig(env, policy);
   // A rotated key is picked up a second after the last fetch instead of 30.
-  for (const provider of config?.oidc?.providers ?? []) provider.jwksCooldownMs = 1000;
+  for (const provider of config?.oidc?.providers ?? []) provider.jwksCooldownMs = options.jwksCooldownMs ?? 1000;
   const prefix = uniquePrefix('pl');
   const dataDir = mkdtempSync(path.join(tmpdir(), 'jitbot-pipelines-'));
   const issuer = new FakeIssuer();

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OidcRejection, OidcUnavailable, OidcVerifier } from '../../../src/pipelines/oidc-verifier.js';
+import { OidcKeysCoolingDown, OidcRejection, OidcUnavailable, OidcVerifier } from '../../../src/pipelines/oidc-verifier.js';
 import type { OidcProviderConfig } from '../../../src/pipelines/pipeline-config.js';
 import { FakeOidc } from '../../fakes/fake-oidc.js';
 
@@ -74,5 +74,44 @@ describe('OIDC ID token verification', () => {
     const lied = new OidcVerifier({ audience: AUDIENCE, providers: [provider(github, { issuer: liarIssuer })] });
     await expect(lied.verify(await github.sign(FakeOidc.githubClaims(), { audience: AUDIENCE, issuer: liarIssuer }), 'create')).rejects.toThrow(/names issuer https:\/\/someone-else/);
     await new Promise<void>((resolve) => liar.close(() => resolve()));
+  });
+
+  it('compares the issuer exactly as configured: a trailing slash is part of it, and the refusal lists no issuers', async () => {
+    const withSlash = new OidcVerifier({ audience: AUDIENCE, providers: [provider(github, { issuer: `${github.issuer}/`, jwksUrl: github.jwksUrl })] });
+    const slashed = await github.sign(FakeOidc.githubClaims(), { audience: AUDIENCE, issuer: `${github.issuer}/` });
+    expect((await withSlash.verify(slashed, 'create')).provider.issuer).toBe(`${github.issuer}/`);
+    const bare = await github.sign(FakeOidc.githubClaims(), { audience: AUDIENCE });
+    const refusal = await withSlash.verify(bare, 'create').catch((error: unknown) => error);
+    expect(refusal).toMatchObject({ reason: 'wrong_issuer' });
+    expect((refusal as Error).message).not.toContain(`${github.issuer}/`);
+    const withoutSlash = new OidcVerifier({ audience: AUDIENCE, providers: [provider(github, { jwksUrl: github.jwksUrl })] });
+    await expect(withoutSlash.verify(slashed, 'create')).rejects.toMatchObject({ reason: 'wrong_issuer' });
+  });
+
+  it('fetches the keys again for a key published after the last fetch; within the cooldown it says when to retry', async () => {
+    const rotating = await new FakeOidc({ kind: 'github' }).start();
+    try {
+      const verifier = new OidcVerifier({ audience: AUDIENCE, providers: [provider(rotating, { provider: 'github', jwksCooldownMs: 3000 })] });
+      await verifier.verify(await rotating.sign(FakeOidc.githubClaims(), { audience: AUDIENCE }), 'create');
+      const fetches = rotating.jwksFetches;
+      await rotating.addKey();
+      const rotated = await rotating.sign(FakeOidc.githubClaims(), { audience: AUDIENCE });
+      // Just fetched: not again yet, and not a refusal either.
+      const early = await verifier.verify(rotated, 'create').catch((error: unknown) => error);
+      expect(early).toBeInstanceOf(OidcKeysCoolingDown);
+      const wait = (early as OidcKeysCoolingDown).retryAfterSeconds;
+      expect(wait).toBeGreaterThanOrEqual(1);
+      expect(wait).toBeLessThanOrEqual(3);
+      expect(rotating.jwksFetches).toBe(fetches);
+      await new Promise((resolve) => setTimeout(resolve, wait * 1000 + 100));
+      expect((await verifier.verify(rotated, 'create')).claims.repository).toBe('acme/app');
+      expect(rotating.jwksFetches).toBe(fetches + 1);
+      // A key id the issuer does not publish even after a fresh fetch is refused for good.
+      await new Promise((resolve) => setTimeout(resolve, 3100));
+      await expect(verifier.verify(await rotating.sign(FakeOidc.githubClaims(), { audience: AUDIENCE, kid: 'nobody-s-key' }), 'create')).rejects.toMatchObject({ reason: 'unknown_key' });
+      expect(rotating.jwksFetches).toBe(fetches + 2);
+    } finally {
+      await rotating.stop();
+    }
   });
 });

@@ -198,7 +198,8 @@ describe('pipeline settings from the environment', () => {
     const ghes = loadPipelineConfig({ JITBOT_OIDC_AUDIENCE: 'x', JITBOT_GITHUB_OIDC_ISSUER: 'https://ghe.example.com/_services/token', JITBOT_GITLAB_ISSUER: 'https://gitlab.example.com/', JITBOT_OIDC_MAX_AGE: '5m', ...app }, policy);
     expect(ghes?.oidc?.providers.map((p) => [p.issuer, p.serverUrl, p.maxTokenAgeMs])).toEqual([
       ['https://ghe.example.com/_services/token', 'https://ghe.example.com', 300_000],
-      ['https://gitlab.example.com', 'https://gitlab.example.com', 3_600_000],
+      // The issuer exactly as configured (tokens must name it so); links drop the slash.
+      ['https://gitlab.example.com/', 'https://gitlab.example.com', 3_600_000],
     ]);
 
     let error: unknown;
