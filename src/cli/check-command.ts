@@ -3,7 +3,7 @@ import { formatDuration } from '../core/domain/duration.js';
 import type { IssuerFactory } from '../core/ports/issuer.js';
 import { durationLimits, membersOf } from '../core/policy/evaluate-policy.js';
 import type { Policy } from '../core/policy/policy-schema.js';
-import { closestName } from '../config/closest-name.js';
+import { closestName } from '../core/domain/closest-name.js';
 import { resolvePolicyPath } from '../config/environment.js';
 import { explainAccess, type AccessExplanation } from '../config/explain-access.js';
 import { formatProblem, loadPolicy } from '../config/load-policy.js';
