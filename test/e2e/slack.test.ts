@@ -697,7 +697,7 @@ describe('Slack: what the requester is told after a person decides', () => {
     expect(await statusOf(id)).toBe('pending');
     expect((await store.auditOf(id)).map((e) => e.type)).toEqual(['request.created']);
     expect(cardUpdates(id)).toEqual([]);
-    expect((await slash(U.bob, 'help')).text).toContain('/jit deny <id> <reason…>');
+    expect((await slash(U.bob, 'help')).text).toContain('/jit deny &lt;id&gt; &lt;reason…&gt;');
     await click(U.alice, 'jit_cancel', id);
   }, 30_000);
 
