@@ -1,6 +1,6 @@
 import { formatDuration, parseDuration } from '../core/domain/duration.js';
 import type { IssuerFactory } from '../core/ports/issuer.js';
-import { closestName } from './closest-name.js';
+import { closestName } from '../core/domain/closest-name.js';
 import type { PathSegments } from './policy-problem.js';
 import { zodIssuesToProblems, type SchemaProblem } from './zod-problems.js';
 

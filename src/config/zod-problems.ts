@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { DurationSchema } from '../core/policy/policy-schema.js';
-import { closestName } from './closest-name.js';
+import { closestName } from '../core/domain/closest-name.js';
 import type { PathSegments } from './policy-problem.js';
 
 /** A validation problem with its path; `atKey` when it is about a map key rather than its value. */

@@ -292,7 +292,9 @@ describe('jitbot console (piped)', () => {
     expect(t.repliesTo('carol')[0]).toContain('JIT-1: access of alice is being revoked now.');
     const ended = t.blocksTo('DM to alice').find((d) => d.body.includes('JIT-1 ended'));
     expect(ended?.body, explain(t)).toContain('has ended (revoked by carol)');
-    expect(t.blocksTo('#approvals').at(-1)!.body).toMatch(/Ended: revoked by carol at/);
+    // The admin's reason reaches the requester and the card, as a deny reason does.
+    expect(ended?.body.replace(/\s+/g, ' ')).toContain('has ended (revoked by carol). Reason: suspicious activity');
+    expect(t.blocksTo('#approvals').at(-1)!.body.replace(/\s+/g, ' ')).toMatch(/Ended: revoked by carol at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\. Reason: suspicious activity/);
   }, 60_000);
 
   it('resources, audit, help and the console commands answer the person typing', async () => {
@@ -324,14 +326,16 @@ describe('jitbot console (piped)', () => {
     expect(resources).toMatch(/• deploy: Deploy token for staging \(10s to 10m, default 12s; reason optional\)/);
     expect(resources).toMatch(/• prod-gate: .*\(10s to 1h, default 1m; reason required, ticket \^\[A-Z\]\+-\[0-9\]\+\$\)/);
     expect(audit).toMatch(/JIT-1: alice → deploy \(already denied by bob\)/);
-    expect(audit).toMatch(/#\d+ \S+ request\.created by alice/);
-    expect(audit).toMatch(/#\d+ \S+ request\.denied by bob/);
+    expect(audit).toMatch(/#\d+ \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC request\.created by alice \(.*duration=1m, reason=first try/);
+    expect(audit).toMatch(/#\d+ \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC request\.denied by bob/);
     expect(t.blocksTo('DM to alice').some((d) => d.body.includes('JIT-1 denied') && d.body.includes('by bob: not today'))).toBe(true);
 
     const [daveAudit, help] = t.repliesTo('dave');
     expect(daveAudit).toContain('Only the requester, approvers of deploy and admins may see the history of JIT-1.');
     expect(help).toContain('/jit request <resource> <duration> [reason…]');
     expect(help).toContain('/jit revoke <id> [reason…]');
+    expect(help).toContain('/jit deny <id> <reason…>');
+    expect(help).not.toMatch(/deny <id> \[reason/);
     expect(t.stdout).toContain('[console] Console: /as <person> switches who is typing');
     expect(t.stdout).toContain('/wait <id> <status> [timeout]');
     expect(t.stdout).toContain('[console] There is no person "zed" in the policy. People: alice, bob, carol, dave.');
@@ -379,6 +383,75 @@ describe('jitbot console (piped)', () => {
     expect(r[10]).toContain('/jit request deploy 12s [reason]');
     // Nothing was created.
     expect(t.blocksTo('#approvals')).toEqual([]);
+  }, 60_000);
+
+  it('typos and missing words: a mistyped verb gets "did you mean", a mistyped resource the resource, a deny without reason changes nothing; examples fit the resource', async () => {
+    const t = await instance('typos').console([
+      'request deploy 1m waiting',
+      '/wait JIT-1 pending',
+      '/as bob',
+      'deny JIT-1',
+      'aprove JIT-1',
+      'lsit',
+      '/as alice',
+      'relase JIT-1',
+      'deplyo 1m',
+      'request deploy',
+      'prod-gate 30m',
+      'list',
+      'audit JIT-1',
+    ]);
+    expect(t.code, explain(t)).toBe(0);
+    const [deny, aprove, lsit] = t.repliesTo('bob');
+    expect(deny).toContain('A reason is required to deny, so the requester knows why: /jit deny JIT-1 <reason>. Nothing was changed.');
+    expect(aprove).toContain('There is no command "aprove". Did you mean approve? /jit approve JIT-1');
+    expect(aprove).not.toContain('no resource');
+    expect(lsit).toContain('There is no command "lsit". Did you mean list? /jit list');
+    const [, relase, deplyo, noDuration, noReason, list, audit] = t.repliesTo('alice');
+    expect(relase).toContain('There is no command "relase". Did you mean release? /jit release JIT-1');
+    expect(deplyo).toContain('There is no resource "deplyo". Did you mean deploy? You may request: deploy, prod-gate.');
+    // deploy may be asked for 10s to 10m (default 12s), prod-gate up to 1h: no example says 1h for deploy.
+    expect(noDuration).toContain('Say for how long: /jit request deploy <duration> <reason>, e.g. /jit request deploy 12s fixing INC-7.');
+    expect(noReason).toContain('prod-gate needs a reason matching ^[A-Z]+-[0-9]+$, e.g. /jit request prod-gate 30m fixing INC-7.');
+    // The deny without a reason changed nothing: still pending, no second card, no event.
+    expect(list).toContain('• JIT-1 deploy for 1m: waiting for approval (0 of 1)');
+    expect(audit).not.toContain('denied');
+    expect(t.blocksTo('#approvals')).toHaveLength(1);
+    expect(t.blocksTo('DM to alice').map((d) => d.body.split('\n')[0]!.trim())).toEqual(['JIT-1 received']);
+  }, 60_000);
+
+  it('one timestamp format in the DM, the card, /jit list, the extend reply and /jit audit; no epoch milliseconds', async () => {
+    const t = await instance('time').console([
+      'request deploy 5m',
+      '/as bob',
+      'approve JIT-1',
+      '/wait JIT-1 active',
+      '/as alice',
+      'list',
+      'extend JIT-1 30s more',
+      '/as bob',
+      'approve JIT-1',
+      '/sleep 500ms',
+      '/as alice',
+      'audit JIT-1',
+      'release JIT-1',
+      '/wait JIT-1 released 15s',
+    ]);
+    expect(t.code, explain(t)).toBe(0);
+    const stamp = /\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/;
+    const flat = (text: string | undefined) => (text ?? '').replace(/\s+/g, ' ');
+    const active = t.blocksTo('DM to alice').find((d) => d.body.includes('JIT-1 approved and active'))!;
+    expect(flat(active.body)).toMatch(new RegExp(`It ends at ${stamp.source}\\.`));
+    expect(t.blocksTo('#approvals').some((c) => new RegExp(`Active until ${stamp.source}\\.`).test(flat(c.body)))).toBe(true);
+    const [, list, , audit] = t.repliesTo('alice');
+    expect(list).toMatch(new RegExp(`already approved by bob and active until ${stamp.source}`));
+    expect(t.repliesTo('bob')[1]).toMatch(new RegExp(`it now ends at ${stamp.source}\\.`));
+    expect(audit).toMatch(new RegExp(`grant\\.issued by jitbot \\(.*windowEnd=${stamp.source}, windowStart=${stamp.source}\\)`));
+    expect(audit).toMatch(/extension\.requested by alice \(duration=30s, reason=more\)/);
+    expect(audit).not.toMatch(/\d{13}/);
+    // No other way of writing a moment anywhere people read (the JWT in the DM is base64url: no "T12:34").
+    expect(t.stdout).not.toMatch(/\d{4}-\d\d-\d\dT\d\d:\d\d/);
+    for (const line of t.stdout.split('\n').filter((l) => / (at|until) \d{4}-/.test(l))) expect(line).toMatch(stamp);
   }, 60_000);
 
   it('the built-in demo policy runs when no policy is named and ./jitbot.yaml is absent', async () => {

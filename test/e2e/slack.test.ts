@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { AccessRequest } from '../../src/core/domain/access-request.js';
@@ -440,8 +441,8 @@ describe('Slack: /jit mistakes get a private answer that says what would be righ
     ['request deploy 5s', '5s is out of range: deploy may be requested for 10s to 1h.'],
     ['request two-keys 1h', 'two-keys needs a reason matching ^[A-Z]+-[0-9]+$, e.g. /jit request two-keys 1h fixing INC-7.'],
     ['request two-keys 1h no ticket here', 'two-keys needs a ticket in the reason matching ^[A-Z]+-[0-9]+$.'],
-    ['request deploy', 'Say for how long: /jit request deploy <duration> <reason>, e.g. /jit request deploy 1h fixing INC-7.'],
-    ['deploy', 'Say for how long: /jit deploy <duration> <reason>, e.g. /jit deploy 1h fixing INC-7.'],
+    ['request deploy', 'Say for how long: /jit request deploy <duration> <reason>, e.g. /jit request deploy 12s fixing INC-7.'],
+    ['deploy', 'Say for how long: /jit deploy <duration> <reason>, e.g. /jit deploy 12s fixing INC-7.'],
     ['approve banana', '"banana" is not a request id; ids look like JIT-42.'],
     ['approve', 'Say which request: /jit approve JIT-42.'],
     ['approve JIT-999999', 'There is no request JIT-999999. /jit list shows yours.'],
@@ -653,6 +654,65 @@ describe('Slack: ingress security', () => {
   }, 30_000);
 });
 
+describe('Slack: what the requester is told after a person decides', () => {
+  const toAlice = (args: Json): boolean => args.channel === fake.dmChannelOf(U.alice);
+  const texts = (id: string): string[] => fake.callsOf('chat.postMessage', (c) => toAlice(c.args) && allText(c.args.blocks).includes(id)).map((c) => allText(c.args.blocks));
+
+  /** Whether a "received" DM job of one of these requests is still queued, delayed or running in BullMQ. */
+  async function receivedJobQueued(ids: string[]): Promise<boolean> {
+    const queue = new Queue('notify', { connection: redis, prefix: `${prefix}bull` });
+    try {
+      const jobs = await queue.getJobs(['waiting', 'delayed', 'active', 'prioritized']);
+      return jobs.some((job) => job?.data?.message === 'received' && ids.includes(job.data.requestId));
+    } finally {
+      await queue.close();
+    }
+  }
+
+  it('a request approved or denied by a person while its "received" DM waits never gets a "received" DM claiming "approved by policy"', async () => {
+    // Slack refuses alice's "received" DMs until both requests are decided, so they are delivered late.
+    fake.fail('chat.postMessage', { kind: 'rate_limited', retryAfter: '1' }, Infinity, (args) => toAlice(args) && allText(args.blocks).includes(' received'));
+    const approved = await requestDeploy(U.alice, '1m', 'approved early');
+    const denied = await requestDeploy(U.alice, '1m', 'denied early');
+    await until('both "received" DMs tried while pending', () => [approved, denied].every((id) => texts(id).some((t) => t.includes(`${id} received`))));
+    expect(await click(U.bob, 'jit_approve', approved)).toContain(`You approved ${approved}`);
+    expect((await slash(U.carol, `deny ${denied} not this week`)).text).toBe(`You denied ${denied}.`);
+    await waitForDm(U.alice, approved, 'approved and active');
+    await waitForDm(U.alice, denied, 'denied by carol: not this week');
+    fake.clearFaults('chat.postMessage');
+    await until('the late "received" jobs to finish', async () => !(await receivedJobQueued([approved, denied])), 30_000);
+
+    for (const id of [approved, denied]) {
+      expect(texts(id).join('\n')).not.toContain('approved by policy');
+      expect(dmsTo(U.alice, (t) => t.includes(`${id} received`))).toHaveLength(0);
+    }
+    await click(U.alice, 'jit_release', approved);
+  }, 60_000);
+
+  it('/jit deny without a reason is refused with what to type, and changes nothing', async () => {
+    const id = await requestDeploy(U.alice, '10m');
+    await until('the card', () => cardOf(id));
+    const reply = await slash(U.bob, `deny ${id}`);
+    expect(reply.text).toBe(`A reason is required to deny, so the requester knows why: /jit deny ${id} &lt;reason&gt;. Nothing was changed.`);
+    expect(await statusOf(id)).toBe('pending');
+    expect((await store.auditOf(id)).map((e) => e.type)).toEqual(['request.created']);
+    expect(cardUpdates(id)).toEqual([]);
+    expect((await slash(U.bob, 'help')).text).toContain('/jit deny &lt;id&gt; &lt;reason…&gt;');
+    await click(U.alice, 'jit_cancel', id);
+  }, 30_000);
+
+  it("an admin's revoke reason reaches the requester's DM and the card, escaped", async () => {
+    const id = await activeGrant('30m');
+    const reason = 'left the team <!here>';
+    expect((await slash(U.bob, `revoke ${id} ${reason}`)).text).toBe(`${id}: access of alice is being revoked now.`);
+    const dm = await waitForDm(U.alice, id, 'has ended');
+    expect(allText(dm.args.blocks)).toContain('has ended (revoked by bob). Reason: left the team &lt;!here&gt;');
+    await until('the card to show the revoke and its reason', () =>
+      cardUpdates(id).some((u) => /Ended: revoked by bob at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\. Reason: left the team &lt;!here&gt;/.test(allText(u.args.blocks))),
+    );
+  }, 30_000);
+});
+
 describe('Slack: Web API failures', () => {
   const isDm = (args: Json): boolean => String(args.channel ?? '').startsWith('D');
 
@@ -710,11 +770,12 @@ describe('Slack: Web API failures', () => {
     for (const times of byKind.values()) for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(2900);
 
     fake.clearFaults('chat.postMessage');
-    await waitForDm(U.alice, id, 'received', 20_000);
     await waitForDm(U.alice, id, 'approved and active', 20_000);
     await waitForDm(U.alice, id, 'has ended', 20_000);
     await new Promise((resolve) => setTimeout(resolve, 1500));
-    for (const phrase of ['received', 'approved and active', 'has ended']) expect(dmsTo(U.alice, (t) => t.includes(id) && t.includes(phrase))).toHaveLength(1);
+    for (const phrase of ['approved and active', 'has ended']) expect(dmsTo(U.alice, (t) => t.includes(id) && t.includes(phrase))).toHaveLength(1);
+    // The "received" DM would only tell of a state long gone (bob approved meanwhile): it is dropped, not delivered late.
+    expect(dmsTo(U.alice, (t) => t.includes(id) && t.includes('received'))).toHaveLength(0);
     // The reminder about a grant that already ended is dropped, not delivered late.
     expect(dmsTo(U.alice, (t) => t.includes(id) && t.includes('expires soon'))).toHaveLength(0);
   }, 90_000);

@@ -43,7 +43,7 @@ export async function runConsole(options: ConsoleOptions): Promise<void> {
 
   // The session reads from the input, and the input's completer asks the session: tie the knot.
   const ref: { session?: ConsoleSession } = {};
-  const input = openInput(options.input, options.output, options.interactive, (line) => ref.session?.complete(line) ?? [[], line]);
+  const input = openInput(options.input, options.output, options.interactive, (line) => ref.session?.complete(line) ?? Promise.resolve([[], line]));
   screen.attach(input.rl);
   const session = new ConsoleSession({ core: options.core, screen, notifier, source: input.source, interactive: options.interactive, startAs: options.startAs });
   ref.session = session;

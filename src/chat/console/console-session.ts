@@ -95,15 +95,16 @@ export class ConsoleSession {
     return undefined;
   }
 
-  /** Tab completion for the terminal. */
-  complete(line: string): [string[], string] {
+  /** Tab completion for the terminal; offers nothing rather than fail (the store may be away). */
+  async complete(line: string): Promise<[string[], string]> {
     const { core, notifier } = this.options;
+    const person = this.person;
     return completeLine(line, {
       people: () => this.people(),
-      resources: () => core.resourceChoices(this.person),
-      requestIds: () => notifier.knownIds().sort((a, b) => Number(b.slice(4)) - Number(a.slice(4))),
+      resources: () => core.resourceChoices(person),
+      requestIds: (verb) => core.commandTargets(person, verb, notifier.knownIds()),
       statuses: () => REQUEST_STATUSES,
-    });
+    }).catch(() => [[], line.split(/\s+/).at(-1) ?? '']);
   }
 
   private async consoleCommand(word: string, args: string[]): Promise<'quit' | undefined> {

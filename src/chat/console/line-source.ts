@@ -67,9 +67,12 @@ export function openInput(
   input: NodeJS.ReadableStream,
   output: NodeJS.WritableStream,
   interactive: boolean,
-  completer: (line: string) => [string[], string],
+  complete: (line: string) => Promise<[string[], string]>,
 ): OpenedInput {
   const source = new LineSource();
+  // Completion looks requests up in the store: readline's callback form lets it answer later.
+  const completer = (line: string, callback: (error: Error | null, result: [string[], string]) => void): void =>
+    void complete(line).then((result) => callback(null, result), () => callback(null, [[], line]));
   const rl = interactive
     ? readline.createInterface({ input, output, terminal: true, completer, historySize: 500, removeHistoryDuplicates: true, tabSize: 2 })
     : readline.createInterface({ input, terminal: false, crlfDelay: Number.POSITIVE_INFINITY });

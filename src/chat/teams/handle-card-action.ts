@@ -3,6 +3,7 @@ import { parseRequestId, type AccessRequest } from '../../core/domain/access-req
 import { formatDuration } from '../../core/domain/duration.js';
 import { JitError, isJitError } from '../../core/domain/errors.js';
 import { describeStatus } from '../../core/domain/lifecycle.js';
+import { formatTimestamp } from '../../core/domain/timestamp.js';
 import { cancelAction, extendAction, releaseAction, type ActionView } from '../../core/messages/views.js';
 import { checkMayApprove } from '../../core/policy/evaluate-policy.js';
 import { ADAPTIVE_CARD_CONTENT_TYPE, CARD_VERBS, type AdaptiveCard, type CardVerb } from './cards/adaptive-card.js';
@@ -119,7 +120,7 @@ export async function runCardAction(context: TeamsContext, activity: InboundActi
           const text =
             after.status === 'active' && after.pendingExtension
               ? `Extension of ${duration} requested; the approvers have been asked.`
-              : `${id} extended; it now ends at ${after.status === 'active' ? new Date(after.window.end).toISOString() : 'later'}.`;
+              : `${id} extended; it now ends at ${after.status === 'active' ? formatTimestamp(after.window.end) : 'later'}.`;
           return await viewFor(context, after, actor, { text, kind: 'good' });
         } catch (error) {
           // Mistakes in the form come back in the form; anything else is shown on the request.

@@ -165,6 +165,8 @@ const Ending = Granted.extend({
   endRequestedAt: z.number(),
   revokeAttempts: z.number().int().nonnegative(),
   lastRevokeError: z.string().optional(),
+  /** Why an admin revoked it, as they said: shown to the requester and on the card, like a deny reason. */
+  revokeReason: z.string().optional(),
 });
 
 export const AccessRequestSchema = z.discriminatedUnion('status', [

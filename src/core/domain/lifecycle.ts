@@ -1,6 +1,7 @@
 import type { AccessRequest, Actor, EndReason, IssueReceipt, RequestIn, RequestStatus, Window } from './access-request.js';
 import { describeActor } from './access-request.js';
 import { JitError } from './errors.js';
+import { formatTimestamp } from './timestamp.js';
 
 /**
  * Everything that can happen to a request. Each event is applied by `applyEvent`, a pure function:
@@ -15,10 +16,10 @@ export type LifecycleEvent =
   | { type: 'start_issue'; at: number }
   | { type: 'issued'; at: number; window: Window; receipt: IssueReceipt }
   | { type: 'issue_failed'; at: number; error: string }
-  | { type: 'end'; at: number; reason: EndReason; by: Actor }
+  | { type: 'end'; at: number; reason: EndReason; by: Actor; note?: string }
   | { type: 'revoke_attempt_failed'; at: number; error: string; markFailed: boolean }
   | { type: 'revoke_succeeded'; at: number }
-  | { type: 'resolve'; at: number; by: Actor }
+  | { type: 'resolve'; at: number; by: Actor; note?: string }
   | { type: 'request_extension'; at: number; durationMs: number; reason: string; autoApproved: boolean }
   | { type: 'approve_extension'; person: string; via: string; at: number }
   | { type: 'deny_extension'; person: string; at: number };
@@ -109,6 +110,7 @@ export function applyEvent(request: AccessRequest, event: LifecycleEvent): Acces
         endedBy: event.by,
         endRequestedAt: event.at,
         revokeAttempts: 0,
+        ...(event.note ? { revokeReason: event.note } : {}),
       };
     }
     case 'revoke_attempt_failed': {
@@ -126,7 +128,7 @@ export function applyEvent(request: AccessRequest, event: LifecycleEvent): Acces
     case 'resolve': {
       const r = expect(request, event, ['revoke_failed']);
       const { failingSince: _f, ...rest } = r;
-      return { ...rest, status: 'revoked', endedAt: event.at, resolvedBy: event.by };
+      return { ...rest, status: 'revoked', endedAt: event.at, resolvedBy: event.by, ...(event.note ? { revokeReason: event.note } : {}) };
     }
     case 'request_extension': {
       const r = expect(request, event, ['active']);
@@ -213,7 +215,7 @@ export function describeStatus(request: AccessRequest): string {
     case 'issuing':
       return `already approved by ${approvers(request)} and being issued`;
     case 'active':
-      return `already approved by ${approvers(request)} and active until ${new Date(request.window.end).toISOString()}`;
+      return `already approved by ${approvers(request)} and active until ${formatTimestamp(request.window.end)}`;
     case 'revoking':
       return `ending (${request.endReason})`;
     case 'revoke_failed':

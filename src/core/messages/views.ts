@@ -2,6 +2,7 @@ import type { AccessRequest, PipelineContext } from '../domain/access-request.js
 import { describeActor } from '../domain/access-request.js';
 import { formatDuration } from '../domain/duration.js';
 import { remaining } from '../domain/lifecycle.js';
+import { formatTimestamp } from '../domain/timestamp.js';
 import type { IssuedSecret } from '../ports/issuer.js';
 import type { DirectMessageKind } from '../ports/scheduler.js';
 
@@ -98,7 +99,7 @@ export interface ChannelNotice {
   lines: string[];
 }
 
-const when = (ms: number): string => new Date(ms).toISOString().replace('.000Z', 'Z').replace('T', ' ');
+const when = formatTimestamp;
 
 export function approveAction(id: string): ActionView {
   return { id: 'approve', label: 'Approve', requestId: id, style: 'primary', command: `/jit approve ${id}` };
@@ -166,7 +167,7 @@ function buildRequestCard(request: AccessRequest, resourceDescription: string, e
       };
     }
     case 'revoking':
-      return { ...base, title: `${request.id}: ending`, tone: 'neutral', status: `Ending (${endPhrase(request)}); revoking access…`, actions: [] };
+      return { ...base, title: `${request.id}: ending`, tone: 'neutral', status: `Ending (${endPhrase(request)}); revoking access…${revokeReasonText(request)}`, actions: [] };
     case 'revoke_failed':
       return {
         ...base,
@@ -184,7 +185,7 @@ function buildRequestCard(request: AccessRequest, resourceDescription: string, e
         ...base,
         title: `${request.id}: ended`,
         tone: 'neutral',
-        status: `Ended: revoked by ${describeActor(request.resolvedBy ?? request.endedBy)} at ${when(request.endedAt)}.`,
+        status: `Ended: revoked by ${describeActor(request.resolvedBy ?? request.endedBy)} at ${when(request.endedAt)}.${revokeReasonText(request)}`,
         actions: [],
       };
     case 'denied':
@@ -212,9 +213,11 @@ export function buildDirectMessage(kind: DirectMessageKind, request: AccessReque
   });
   switch (kind) {
     case 'received':
-      return request.status === 'pending'
-        ? msg(`${id} received`, [`Your request for ${about} is waiting for ${remaining(request)} approval(s).`], [cancelAction(id)])
-        : msg(`${id} received`, [`Your request for ${about} was approved by policy; issuing access now.`]);
+      // Said as it was when the request was made: no approvals needed means the policy approved it. A
+      // late delivery after a person decided is dropped before this (see deliverNotification).
+      return request.approvalsRequired === 0
+        ? msg(`${id} received`, [`Your request for ${about} was approved by policy; issuing access now.`])
+        : msg(`${id} received`, [`Your request for ${about} is waiting for ${remaining(request)} approval(s).`], [cancelAction(id)]);
     case 'active': {
       const lines = [`Your access to ${request.resource} is active.`];
       if ('window' in request) lines.push(`It ends at ${when(request.window.end)}.`);
@@ -236,7 +239,9 @@ export function buildDirectMessage(kind: DirectMessageKind, request: AccessReque
         [extendAction(id), releaseAction(id)],
       );
     case 'ended':
-      return msg(`${id} ended`, [`Your access to ${request.resource} has ended (${'endReason' in request ? endPhrase(request) : 'ended'}).`]);
+      return msg(`${id} ended`, [
+        `Your access to ${request.resource} has ended (${'endReason' in request ? endPhrase(request) : 'ended'}).${'endReason' in request ? revokeReasonText(request) : ''}`,
+      ]);
     case 'failed':
       return msg(`${id} failed`, [
         `Your request for ${about} was approved, but the access could not be issued: ${request.status === 'failed' ? request.error : 'unknown error'}.`,
@@ -301,6 +306,11 @@ export function unreachableNotice(request: AccessRequest, detail: string): Chann
 function approvers(request: AccessRequest): string {
   if (request.autoApprovedBy !== undefined) return 'policy (auto-approval)';
   return request.approvals.map((a) => a.person).join(', ');
+}
+
+/** " Reason: …" when an admin gave one for revoking, as a deny reason is shown. */
+function revokeReasonText(request: Extract<AccessRequest, { endReason: unknown }>): string {
+  return request.endReason === 'revoked' && request.revokeReason ? ` Reason: ${request.revokeReason}` : '';
 }
 
 function endPhrase(request: Extract<AccessRequest, { endReason: unknown }>): string {

@@ -1,4 +1,5 @@
 import { DEPLOYMENT_REQUESTER_PREFIX, PIPELINE_REQUESTER_PREFIX, type PipelineContext } from '../domain/access-request.js';
+import { closestName } from '../domain/closest-name.js';
 import { JitError } from '../domain/errors.js';
 import { formatDuration, parseDuration } from '../domain/duration.js';
 import type { DeploymentGate, PipelinePrincipal, PipelineProvider, Policy, Resource } from './policy-schema.js';
@@ -139,7 +140,8 @@ export function resourceForRequest(policy: Policy, person: string, resourceName:
   const allowed = requestableResources(policy, person);
   const list = allowed.length ? `You may request: ${allowed.join(', ')}.` : 'You may not request any resource.';
   if (!resource) {
-    throw new JitError('POLICY.UNKNOWN_RESOURCE', `There is no resource "${clip(resourceName)}". ${list}`);
+    const guess = closestName(resourceName, allowed.length ? allowed : Object.keys(policy.resources));
+    throw new JitError('POLICY.UNKNOWN_RESOURCE', `There is no resource "${clip(resourceName)}".${guess ? ` Did you mean ${guess}?` : ''} ${list}`);
   }
   if (!mayRequest(policy, person, resourceName)) {
     throw new JitError('POLICY.NOT_REQUESTER', `You may not request ${resourceName}. ${list}`);
@@ -177,11 +179,15 @@ export function checkDuration(policy: Policy, resourceName: string, resource: Re
   return ms;
 }
 
-/** Checks the reason against the resource's rules (required, ticket pattern). */
-export function checkReason(resourceName: string, resource: Resource, reason: string): void {
+/**
+ * Checks the reason against the resource's rules (required, ticket pattern). `durationMs` (the one
+ * asked for, already checked) goes into the example, so the example is a command that works.
+ */
+export function checkReason(resourceName: string, resource: Resource, reason: string, durationMs?: number): void {
   if (resource.reason === 'required' && reason.trim() === '') {
     const hint = resource.ticket ? ` matching ${resource.ticket}` : '';
-    throw new JitError('POLICY.REASON_REQUIRED', `${resourceName} needs a reason${hint}, e.g. /jit request ${resourceName} 1h fixing INC-7.`);
+    const example = formatDuration(durationMs ?? Math.max(Math.min(resource.defaultDuration ?? 60 * 60_000, resource.maxDuration), resource.minDuration ?? 0));
+    throw new JitError('POLICY.REASON_REQUIRED', `${resourceName} needs a reason${hint}, e.g. /jit request ${resourceName} ${example} fixing INC-7.`);
   }
   if (resource.ticket && reason.trim() !== '' && !new RegExp(resource.ticket).test(reason) && !reasonHasTicket(resource.ticket, reason)) {
     throw new JitError('POLICY.REASON_PATTERN', `${resourceName} needs a ticket in the reason matching ${resource.ticket}.`);

@@ -2,6 +2,7 @@ import type { AccessRequest, Actor, RequestId } from '../domain/access-request.j
 import { JitError } from '../domain/errors.js';
 import { personByPlatformId, type Platform } from '../policy/evaluate-policy.js';
 import type { Notification } from '../ports/scheduler.js';
+import { commandTargets, type TargetVerb } from './command-targets.js';
 import type { CoreDeps } from './core-context.js';
 import { cardOf, deliverNotification } from './deliver-notification.js';
 import { cancelRequest, extendAccess, releaseAccess, revokeAccess } from './end-access.js';
@@ -31,6 +32,8 @@ export function createCore(deps: CoreDeps) {
     },
     handleCommand: (actor: PersonActor, text: string) => handleCommand(deps, actor, text),
     resourceChoices: (person: string) => resourceChoices(deps, person),
+    /** Ids `verb` would act on for this person now (tab completion). */
+    commandTargets: (person: string, verb: TargetVerb, seen: readonly string[]) => commandTargets(deps, person, verb, seen),
     /** The approval card of a request as everybody sees it now. */
     cardOf: (request: AccessRequest) => cardOf(deps, request),
     requestAccess: (input: RequestAccessInput) => requestAccess(deps, input),

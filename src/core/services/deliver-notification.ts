@@ -76,6 +76,9 @@ async function deliverDirect(
   // A reminder or "still waiting" message about something already over is noise: skip it.
   if (kind === 'expiring' && request.status !== 'active') return;
   if (kind === 'reannounce' && request.status !== 'pending') return;
+  // A "received" delivered late, after a person decided (a retry, a busy queue), would tell of a state
+  // that is gone: the decision's own DM says what happened.
+  if (kind === 'received' && request.approvalsRequired > 0 && request.status !== 'pending') return;
   const policy = deps.policy();
   const person = personIdentity(policy, personName);
   const candidates = deps.notifiers.filter((n) => n.knows(person));

@@ -40,7 +40,7 @@ export async function revokeAccess(deps: CoreDeps, actor: Actor, id: RequestId, 
   const current = await deps.store.get(id);
   if (current?.status === 'revoke_failed') {
     const { after } = await mutate(deps, id, (c) => ({
-      after: applyEvent(c, { type: 'resolve', at: deps.clock.now(), by: actor }),
+      after: applyEvent(c, { type: 'resolve', at: deps.clock.now(), by: actor, ...(reason ? { note: reason } : {}) }),
       audit: { type: 'grant.revoke_resolved', actor, data: { reason, note: 'closed by an admin; the access may need removing by hand' } },
     }));
     await deps.scheduler.notify({ kind: 'card', requestId: id });
@@ -61,7 +61,7 @@ async function endAccess(
   const { after } = await mutate(deps, id, (current) => {
     check(current);
     return {
-      after: withWaiting(deps, applyEvent(current, { type: 'end', reason, by: actor, at: deps.clock.now() })),
+      after: withWaiting(deps, applyEvent(current, { type: 'end', reason, by: actor, at: deps.clock.now(), ...(why ? { note: why } : {}) })),
       audit: { type: reason === 'released' ? 'grant.released' : 'grant.revoke_requested', actor, data: why ? { reason: why } : {} },
     };
   });

@@ -1,12 +1,14 @@
 import type { AccessRequest, Actor } from '../domain/access-request.js';
-import { describeActor } from '../domain/access-request.js';
 import { formatDuration } from '../domain/duration.js';
 import { JitError, isJitError } from '../domain/errors.js';
 import { describeStatus } from '../domain/lifecycle.js';
-import { durationLimits, eligibleApprovers, isAdmin, requestableResources } from '../policy/evaluate-policy.js';
+import { formatTimestamp } from '../domain/timestamp.js';
+import { auditLine } from '../messages/audit-text.js';
+import { durationLimits, requestableResources } from '../policy/evaluate-policy.js';
+import { mayReadHistory } from './command-targets.js';
 import { loadRequest, type CoreDeps } from './core-context.js';
 import { cancelRequest, extendAccess, releaseAccess, revokeAccess } from './end-access.js';
-import { parseCommand, USAGE, type JitCommand } from './parse-command.js';
+import { parseCommand, USAGE, type CommandContext, type JitCommand } from './parse-command.js';
 import { requestAccess } from './request-access.js';
 import { approveRequest, denyRequest } from './review-request.js';
 
@@ -36,7 +38,7 @@ export interface CommandReply {
 export async function handleCommand(deps: CoreDeps, actor: PersonActor, text: string): Promise<CommandReply> {
   let name = 'unparsed';
   try {
-    const command = parseCommand(text);
+    const command = parseCommand(text, commandContext(deps));
     name = command.name;
     const reply = await runCommand(deps, actor, command);
     deps.observer?.commandHandled?.(name, 'ok');
@@ -84,7 +86,7 @@ export async function runCommand(deps: CoreDeps, actor: PersonActor, command: Ji
         request.status === 'approved'
           ? `You approved ${request.id}; access is being issued to ${request.requester}.`
           : request.status === 'active' && !request.pendingExtension
-            ? `You approved the extension of ${request.id}; it now ends at ${new Date(request.window.end).toISOString()}.`
+            ? `You approved the extension of ${request.id}; it now ends at ${formatTimestamp(request.window.end)}.`
             : `You approved ${request.id}; it needs ${Math.max(0, request.approvalsRequired - (request.status === 'active' && request.pendingExtension ? request.pendingExtension.approvals.length : request.approvals.length))} more approval(s).`;
       return { ok: true, text, request };
     }
@@ -105,7 +107,7 @@ export async function runCommand(deps: CoreDeps, actor: PersonActor, command: Ji
       const text =
         request.status === 'active' && request.pendingExtension
           ? `${request.id}: extension of ${command.duration} requested; approvers have been asked.`
-          : `${request.id} extended; it now ends at ${request.status === 'active' ? new Date(request.window.end).toISOString() : 'later'}.`;
+          : `${request.id} extended; it now ends at ${request.status === 'active' ? formatTimestamp(request.window.end) : 'later'}.`;
       return { ok: true, text, request };
     }
     case 'revoke': {
@@ -119,6 +121,16 @@ export async function runCommand(deps: CoreDeps, actor: PersonActor, command: Ji
     case 'audit':
       return { ok: true, text: await auditText(deps, actor.person, command.id) };
   }
+}
+
+/** What the grammar knows of the policy: resource names (to spot a mistyped verb) and durations that fit them (for examples). */
+function commandContext(deps: CoreDeps): CommandContext {
+  const policy = deps.policy();
+  const names = Object.keys(policy.resources);
+  return {
+    resources: names,
+    exampleDuration: (name) => (names.includes(name) ? formatDuration(durationLimits(policy, policy.resources[name]!).defaultMs) : undefined),
+  };
 }
 
 export function resourceChoices(deps: CoreDeps, person: string): ResourceChoice[] {
@@ -169,23 +181,10 @@ async function listText(deps: CoreDeps, person: string): Promise<string> {
 
 async function auditText(deps: CoreDeps, person: string, id: string): Promise<string> {
   const request = await loadRequest(deps, id);
-  const policy = deps.policy();
-  const resource = policy.resources[request.resource];
-  const allowed =
-    request.requester === person ||
-    isAdmin(policy, person) ||
-    (resource !== undefined && eligibleApprovers(policy, resource, request.requester).includes(person));
-  if (!allowed) throw new JitError('POLICY.NOT_APPROVER', `Only the requester, approvers of ${request.resource} and admins may see the history of ${id}.`);
+  if (!mayReadHistory(deps.policy(), person, request)) throw new JitError('POLICY.NOT_APPROVER', `Only the requester, approvers of ${request.resource} and admins may see the history of ${id}.`);
   const events = await deps.store.auditOf(request.id);
   return [
     `${id}: ${request.requester} → ${request.resource} (${describeStatus(request)})`,
-    ...events.map((e) => `#${e.seq} ${e.at} ${e.type} by ${describeActor(e.actor)}${summarize(e.data)}`),
+    ...events.map(auditLine),
   ].join('\n');
-}
-
-function summarize(data: Record<string, unknown>): string {
-  const parts = Object.entries(data)
-    .filter(([, v]) => v !== undefined && (typeof v !== 'object' || v === null))
-    .map(([k, v]) => `${k}=${String(v).slice(0, 80)}`);
-  return parts.length ? ` (${parts.join(', ')})` : '';
 }

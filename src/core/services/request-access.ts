@@ -35,7 +35,7 @@ export async function requestAccess(deps: CoreDeps, input: RequestAccessInput): 
   const resource = resourceForRequest(policy, requester, input.resource);
   const durationMs = checkDuration(policy, input.resource, resource, input.duration);
   const reason = normalizeReason(input.reason);
-  checkReason(input.resource, resource, reason);
+  checkReason(input.resource, resource, reason, durationMs);
   const issuer = deps.issuer(resource.issuer);
   if (!issuer) {
     throw new JitError('POLICY.INVALID', `${input.resource} uses issuer "${resource.issuer}", which is not running. Ask an admin.`);

@@ -4,6 +4,7 @@ import { applyEvent } from '../domain/lifecycle.js';
 import { normalizeReason } from '../domain/reason.js';
 import { checkMayApprove, eligibleApprovers } from '../policy/evaluate-policy.js';
 import { mutate, type CoreDeps } from './core-context.js';
+import { denyNeedsReason } from './parse-command.js';
 
 type PersonActor = Actor & { kind: 'person' };
 
@@ -48,7 +49,7 @@ export async function approveRequest(deps: CoreDeps, actor: PersonActor, id: Req
 /** An approver denies a pending request (reason required) or an active grant's pending extension. */
 export async function denyRequest(deps: CoreDeps, actor: PersonActor, id: RequestId, reasonText: string): Promise<AccessRequest> {
   const reason = normalizeReason(reasonText);
-  if (!reason) throw new JitError('INPUT.BAD_REASON', `Say why, so the requester knows: /jit deny ${id} <reason>.`);
+  if (!reason) throw new JitError('INPUT.BAD_REASON', denyNeedsReason(id));
   const { after } = await mutate(deps, id, (current) => {
     authorize(deps, actor, current, 'deny');
     const extension = current.status === 'active' && current.pendingExtension !== undefined;

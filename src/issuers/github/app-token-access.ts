@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { IssueReceipt } from '../../core/domain/access-request.js';
 import { IssuerError, type GrantContext, type IssueResult } from '../../core/ports/issuer.js';
 import type { GitHubApi } from './github-api.js';
+import { formatTimestamp } from '../../core/domain/timestamp.js';
 import { statusOf, toIssuerError } from './github-errors.js';
 import { APP_TOKEN_MAX_MS, type AppTokenParams } from './github-schemas.js';
 import type { IssuerState } from '../../core/ports/issuer.js';
@@ -125,7 +126,7 @@ export class AppTokenAccess {
       const permissions = Object.entries(params.permissions)
         .map(([k, v]) => `${k}: ${v}`)
         .join(', ');
-      const expires = new Date(expiresAt).toISOString();
+      const expires = formatTimestamp(expiresAt);
       const receipt: IssueReceipt = {
         summary: `a GitHub App installation token for ${params.repositories.join(', ')} (${permissions}), valid until ${expires}`,
         details: { repositories: params.repositories.join(', '), permissions, expires, 'token sha256': sha256(token) },

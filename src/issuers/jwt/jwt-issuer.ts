@@ -5,6 +5,7 @@ import { createLocalJWKSet, jwtVerify, SignJWT, type JWK, type JWTPayload, type 
 import type { IssueReceipt } from '../../core/domain/access-request.js';
 import { IssuerError, type GrantContext, type IssueResult, type Issuer, type IssuerEnvironment, type IssuerFactory } from '../../core/ports/issuer.js';
 import { authorizationServerMetadata, type AuthorizationServerMetadata } from './authorization-server-metadata.js';
+import { formatTimestamp } from '../../core/domain/timestamp.js';
 import { LockTimeoutError } from './file-lock.js';
 import { IntrospectionClient, presentedCredentials } from './introspection-client-auth.js';
 import { FileKeyStore, PemKeySource, type JwtKeySource, type KeyRotation } from './jwt-keys.js';
@@ -123,7 +124,7 @@ export class JwtIssuer implements Issuer {
     return {
       secret: { label: 'JWT', value: token },
       receipt: {
-        summary: `a signed JWT (ES256) valid until ${new Date(exp * 1000).toISOString()}`,
+        summary: `a signed JWT (ES256) valid until ${formatTimestamp(exp * 1000)}`,
         details: { kid: key.kid, jti: grant.grantId, 'token sha256': tokenSha256 },
         revokeState: { kid: key.kid, tokenSha256, exp },
       },

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { IssueReceipt } from '../../core/domain/access-request.js';
 import { IssuerError, StateLockTimeout, type GrantContext, type IssueResult, type Issuer, type IssuerEnvironment, type IssuerFactory, type IssuerState, type StateSlot } from '../../core/ports/issuer.js';
+import { formatTimestamp } from '../../core/domain/timestamp.js';
 import { VaultHttp, vaultErrors, vaultFailure } from './vault-http.js';
 import { VaultParamsSchema, VaultSettingsSchema, type VaultParams, type VaultSettings } from './vault-schemas.js';
 
@@ -146,7 +147,7 @@ export class VaultIssuer implements Issuer {
       for (const accessor of old) if (accessor !== auth.accessor) await this.#revokeAccessor(accessor, grant);
       await slot.write({ accessors: [auth.accessor], pending: false } satisfies Journal);
 
-      const expires = new Date(this.#now() + seconds * 1000).toISOString();
+      const expires = formatTimestamp(this.#now() + seconds * 1000);
       const warnings = (answer.body?.warnings ?? []).filter((w) => typeof w === 'string');
       const details: Record<string, string> = { accessor: auth.accessor, policies: params.policies.join(', '), expires };
       if (this.#settings.namespace) details.namespace = this.#settings.namespace;

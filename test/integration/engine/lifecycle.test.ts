@@ -103,7 +103,7 @@ describe('grant lifecycle on BullMQ and Redis', () => {
     await expect(core.approve(person('bob'), a.id)).rejects.toThrow(/cancelled/);
 
     const b = await core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '5m', reason: 'x' });
-    await expect(core.deny(person('bob'), b.id, '  ')).rejects.toThrow(/Say why/);
+    await expect(core.deny(person('bob'), b.id, '  ')).rejects.toThrow(/A reason is required to deny/);
     expect((await core.deny(person('bob'), b.id, 'not during the freeze')).status).toBe('denied');
     await waitFor('denied DM', () => engine.notifier.dmsTo('alice', 'denied')[0]?.message.lines.join(' ').includes('not during the freeze'));
 

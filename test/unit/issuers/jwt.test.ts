@@ -18,6 +18,7 @@ import {
 } from '../../../src/issuers/jwt/jwt-issuer.js';
 import { noneIssuerFactory } from '../../../src/issuers/none/none-issuer.js';
 import { builtinIssuerFactories } from '../../../src/issuers/registry.js';
+import { formatTimestamp } from '../../../src/core/domain/timestamp.js';
 
 const SECRET = 'introspection-secret-0123456789';
 const BEARER = `Bearer ${SECRET}`;
@@ -129,7 +130,7 @@ describe('jwt issuer: tokens', () => {
     const kid = decodeProtectedHeader(token).kid;
     const sha = createHash('sha256').update(token).digest('hex');
     expect(result.receipt).toEqual({
-      summary: `a signed JWT (ES256) valid until ${new Date(Math.floor(g.window.end / 1000) * 1000).toISOString()}`,
+      summary: `a signed JWT (ES256) valid until ${formatTimestamp(Math.floor(g.window.end / 1000) * 1000)}`,
       details: { kid, jti: g.grantId, 'token sha256': sha },
       revokeState: { kid, tokenSha256: sha, exp: Math.floor(g.window.end / 1000) },
     });

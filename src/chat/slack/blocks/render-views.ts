@@ -2,6 +2,7 @@ import type { types } from '@slack/bolt';
 import type { AccessRequest } from '../../../core/domain/access-request.js';
 import { formatDuration } from '../../../core/domain/duration.js';
 import { describeStatus } from '../../../core/domain/lifecycle.js';
+import { formatTimestamp } from '../../../core/domain/timestamp.js';
 import { approveAction, cancelAction, denyAction, extendAction, releaseAction } from '../../../core/messages/views.js';
 import type { ResourceChoice } from '../../../core/services/handle-command.js';
 import { BLOCK_IDS, CALLBACK_IDS, INPUT_IDS } from '../slack-ids.js';
@@ -11,7 +12,7 @@ import { renderButtons } from './render-messages.js';
 export type ModalView = types.ModalView;
 export type HomeView = types.HomeView;
 
-const when = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z').replace('T', ' ');
+const when = formatTimestamp;
 
 /** What the Home tab shows one person. */
 export interface HomeContent {

@@ -2,6 +2,7 @@ import type { App } from '@slack/bolt';
 import { parseRequestId } from '../../../core/domain/access-request.js';
 import { formatDuration, parseDuration } from '../../../core/domain/duration.js';
 import { normalizeReason } from '../../../core/domain/reason.js';
+import { formatTimestamp } from '../../../core/domain/timestamp.js';
 import { decodeContext, durationBlockId, inputError } from '../blocks/render-views.js';
 import { BLOCK_IDS, CALLBACK_IDS, INPUT_IDS } from '../slack-ids.js';
 import { failureText, identify, reply, type SlackDeps } from './interaction.js';
@@ -34,7 +35,7 @@ export function registerExtendFormSubmitted(app: App, deps: SlackDeps): void {
       const text =
         after.status === 'active' && after.pendingExtension
           ? `${id}: extension of ${formatDuration(after.pendingExtension.durationMs)} requested; approvers have been asked.`
-          : `${id} extended; it now ends at ${after.status === 'active' ? new Date(after.window.end).toISOString() : 'later'}.`;
+          : `${id} extended; it now ends at ${after.status === 'active' ? formatTimestamp(after.window.end) : 'later'}.`;
       await reply(deps, target, text);
     } catch (error) {
       await reply(deps, target, failureText(error, deps.log));

@@ -118,4 +118,50 @@ describe('runConsole in-process', () => {
     await type('\u0003');
     await running;
   });
+
+  it('on a terminal: Tab offers only ids that exist and that the verb applies to', async () => {
+    const jit = await app();
+    const input = new PassThrough();
+    const output = new FakeTerminal();
+    const running = runConsole({ core: jit.core, input, output, interactive: true, banner: ['jitbot console'], startAs: 'alice', register: (n) => jit.addNotifier(n) });
+    await jit.start();
+    const type = async (text: string, expected?: RegExp) => {
+      input.write(text);
+      if (expected) await waitFor(`output matching ${expected}`, () => expected.test(output.plain()), 5000).catch((error: Error) => {
+        throw new Error(`${error.message}; the output ends with ${JSON.stringify(output.plain().slice(-600))}`);
+      });
+    };
+    // JIT-1 pending, JIT-2 active: both alice's.
+    await type('', /alice> $/);
+    await type('request deploy 10m one\r', /JIT-1: requested deploy/);
+    await type('request deploy 10m two\r', /JIT-2: requested deploy/);
+    await type('/as bob\r', /bob> $/);
+    await type('approve JIT-2\r', /You approved JIT-2/);
+    await waitFor('JIT-2 active', async () => (await jit.core.deps.store.get('JIT-2'))?.status === 'active', 5000);
+    // A reply that names an id that does not exist must not make it a candidate.
+    await type('audit JIT-99\r', /There is no request JIT-99\./);
+
+    // bob may approve JIT-1 only (JIT-2 is decided); he has nothing to cancel or release.
+    await type('approve JIT-');
+    await type('\t', /bob> approve JIT-1 $/);
+    await type('\u0015'); // Ctrl-U: clear the line
+    await type('cancel JIT-');
+    await type('\t');
+    await type('\u0015audit JIT-9');
+    await type('\t');
+    await type('\r', /bob> audit JIT-9\n[\s\S]*There is no request JIT-9\./);
+    await type('/as alice\r', /Now typing as alice\.[\s\S]*alice> $/);
+    await type('release JIT-');
+    await type('\t', /alice> release JIT-2 $/);
+    await type('\u0015cancel JIT-');
+    await type('\t', /alice> cancel JIT-1 $/);
+    await type('\u0015approve JIT-');
+    await type('\t');
+    await type('\r', /alice> approve JIT-\n[\s\S]*not a request id/);
+    // Nothing wrong was ever completed (the prompt lines; cards and DMs show commands of their own).
+    expect(output.plain()).not.toMatch(/> cancel JIT-2|> release JIT-1|> audit JIT-99 |bob> cancel JIT-\d/);
+    await type('\u0003');
+    await type('\u0003');
+    await running;
+  });
 });

@@ -12,8 +12,8 @@ export function closestName(name: string, candidates: Iterable<string>): string 
   return best !== undefined && bestDistance <= 2 && bestDistance * 2 < Math.max(name.length, 2) ? best : undefined;
 }
 
-// Optimal string alignment distance: insertions, deletions, substitutions and swaps of neighbours ("gaet" → "gate" is 1).
-function editDistance(a: string, b: string): number {
+/** Optimal string alignment distance: insertions, deletions, substitutions and swaps of neighbours ("gaet" → "gate" is 1). */
+export function editDistance(a: string, b: string): number {
   const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
   const at = (i: number, j: number): number => d[i]?.[j] ?? Infinity;
   for (let i = 1; i <= a.length; i++) {
