@@ -8,6 +8,7 @@ import type { AccessRequest } from '../../src/core/domain/access-request.js';
 import { RedisRequestStore } from '../../src/store/redis/redis-request-store.js';
 import { FakeSlack, type Json, type SlackCall } from '../fakes/fake-slack.js';
 import { FakeSlackSender } from '../fakes/fake-slack-sender.js';
+import { WebhookReceiver } from '../fakes/webhook-receiver.js';
 import { runJitbot, startJitbot, type JitbotProcess } from '../support/jitbot-process.js';
 import { deleteByPrefix, uniquePrefix } from '../support/redis.js';
 
@@ -70,6 +71,7 @@ let dir = '';
 let redis: Redis;
 let store: RedisRequestStore;
 let tagCounter = 0;
+let hook: WebhookReceiver;
 const extraPrefixes: string[] = [];
 
 async function freePort(): Promise<number> {
@@ -182,7 +184,22 @@ beforeAll(async () => {
   prefix = uniquePrefix('slack');
   dir = mkdtempSync(path.join(tmpdir(), 'jitbot-slack-e2e-'));
   const policyPath = path.join(dir, 'policy.yaml');
-  writeFileSync(policyPath, POLICY);
+  // A webhook issuer whose receiver hands out a credential of the size a test sets.
+  hook = new WebhookReceiver();
+  await hook.start();
+  const withHook = POLICY.replace('issuers:\n  gate: { type: none }\n', `issuers:\n  gate: { type: none }\n  hook: { type: webhook, url: '${hook.url}', secret: '${hook.secret}' }\n`);
+  writeFileSync(
+    policyPath,
+    `${withHook}  credentials:
+    description: A credential handed out by a webhook
+    issuer: hook
+    requesters: [group:engineers]
+    approvers: [group:sre]
+    maxDuration: 1h
+    reason: optional
+    autoApprove: [{ requesters: [alice], maxDuration: 30m }]
+`,
+  );
   jitbot = startJitbot(['start'], {
     timeoutMs: 15 * 60_000,
     env: {
@@ -219,6 +236,7 @@ afterAll(async () => {
   jitbot?.kill('SIGTERM');
   await jitbot?.result;
   await fake?.stop();
+  await hook?.server.stop();
   if (redis) {
     for (const p of [prefix, ...extraPrefixes]) await deleteByPrefix(redis, p);
     redis.disconnect();
@@ -786,6 +804,49 @@ describe('Slack: pinned to its installation', () => {
       await otherHost.close();
       await otherPort.close();
     }
+  }, 30_000);
+});
+
+describe('Slack: credentials too large for one message', () => {
+  const codeBlocks = (blocks: unknown): string =>
+    (blocks as Json[])
+      .filter((b) => b.type === 'section' && typeof b.text?.text === 'string' && b.text.text.startsWith('```'))
+      .map((b) => String(b.text.text).slice(3, -3))
+      .join('');
+
+  it('a 20 KB credential arrives whole in the active DM', async () => {
+    const value = Array.from({ length: 20 * 1024 }, (_, i) => 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'[i % 64]).join('');
+    hook.extraAnswer = { secret: { label: 'token', value } };
+    const reply = await slash(U.alice, 'request credentials 10m medium');
+    const id = idIn(reply.text);
+    const dm = await waitForDm(U.alice, id, 'approved and active');
+    expect(codeBlocks(dm.args.blocks)).toBe(value);
+    await click(U.alice, 'jit_release', id);
+  }, 30_000);
+
+  it('a 40 KB credential is never cut: the grant fails with the reason, the requester is told, and it is revoked once', async () => {
+    hook.extraAnswer = { secret: { label: 'kubeconfig', value: 'k'.repeat(40 * 1024) } };
+    const reply = await slash(U.alice, 'request credentials 10m huge');
+    const id = idIn(reply.text);
+    const dm = await waitForDm(U.alice, id, 'failed');
+    const text = allText(dm.args.blocks);
+    expect(text).toContain(
+      'the credential is 40 KB, more than Slack can deliver whole in one message (28 KB); it was not sent and is being revoked. Ask an admin to have the issuer return a smaller credential',
+    );
+    expect(text).not.toContain('kkkkkkkkkk');
+    expect(await statusOf(id)).toBe('failed');
+    // No DM, card or anything else jitbot sent carries the credential, even in part.
+    expect(fake.calls.some((c) => JSON.stringify(c.args).includes('k'.repeat(100)))).toBe(false);
+    const forGrant = (type: string) => hook.applied.filter((e) => e.type === type && ((e.body.data as Json).grant as Json).id === id);
+    await until('the revocation at the receiver', () => forGrant('grant.deactivate').length > 0);
+    await until('the revocation in the audit trail', async () => (await store.auditOf(id)).some((a) => a.type === 'grant.defensive_revoke'));
+    const audit = await store.auditOf(id);
+    expect(audit.find((a) => a.type === 'grant.issue_failed')?.data).toMatchObject({ reason: 'secret_too_large', bytes: 40 * 1024, maxBytes: 28 * 1024, platform: 'Slack' });
+    expect(audit.some((a) => a.type === 'grant.issued')).toBe(false);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(forGrant('grant.activate')).toHaveLength(1);
+    expect(forGrant('grant.deactivate')).toHaveLength(1);
+    expect(dmsTo(U.alice, (t) => t.includes(id) && t.includes('approved and active'))).toHaveLength(0);
   }, 30_000);
 });
 
