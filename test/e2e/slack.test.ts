@@ -72,6 +72,8 @@ let redis: Redis;
 let store: RedisRequestStore;
 let tagCounter = 0;
 let hook: WebhookReceiver;
+// Requests the webhook-issued credentials, and nothing else (the other tests' resource lists stay as they are).
+const FRANK = 'U0FRANK';
 const extraPrefixes: string[] = [];
 
 async function freePort(): Promise<number> {
@@ -187,17 +189,20 @@ beforeAll(async () => {
   // A webhook issuer whose receiver hands out a credential of the size a test sets.
   hook = new WebhookReceiver();
   await hook.start();
-  const withHook = POLICY.replace('issuers:\n  gate: { type: none }\n', `issuers:\n  gate: { type: none }\n  hook: { type: webhook, url: '${hook.url}', secret: '${hook.secret}' }\n`);
+  const withHook = POLICY.replace('people:\n', `people:\n  frank: { slack: ${FRANK} }\n`).replace(
+    'issuers:\n  gate: { type: none }\n',
+    `issuers:\n  gate: { type: none }\n  hook: { type: webhook, url: '${hook.url}', secret: '${hook.secret}' }\n`,
+  );
   writeFileSync(
     policyPath,
     `${withHook}  credentials:
     description: A credential handed out by a webhook
     issuer: hook
-    requesters: [group:engineers]
+    requesters: [frank]
     approvers: [group:sre]
     maxDuration: 1h
     reason: optional
-    autoApprove: [{ requesters: [alice], maxDuration: 30m }]
+    autoApprove: [{ requesters: [frank], maxDuration: 30m }]
 `,
   );
   jitbot = startJitbot(['start'], {
@@ -817,18 +822,18 @@ describe('Slack: credentials too large for one message', () => {
   it('a 20 KB credential arrives whole in the active DM', async () => {
     const value = Array.from({ length: 20 * 1024 }, (_, i) => 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'[i % 64]).join('');
     hook.extraAnswer = { secret: { label: 'token', value } };
-    const reply = await slash(U.alice, 'request credentials 10m medium');
+    const reply = await slash(FRANK, 'request credentials 10m medium');
     const id = idIn(reply.text);
-    const dm = await waitForDm(U.alice, id, 'approved and active');
+    const dm = await waitForDm(FRANK, id, 'approved and active');
     expect(codeBlocks(dm.args.blocks)).toBe(value);
-    await click(U.alice, 'jit_release', id);
+    await click(FRANK, 'jit_release', id);
   }, 30_000);
 
   it('a 40 KB credential is never cut: the grant fails with the reason, the requester is told, and it is revoked once', async () => {
     hook.extraAnswer = { secret: { label: 'kubeconfig', value: 'k'.repeat(40 * 1024) } };
-    const reply = await slash(U.alice, 'request credentials 10m huge');
+    const reply = await slash(FRANK, 'request credentials 10m huge');
     const id = idIn(reply.text);
-    const dm = await waitForDm(U.alice, id, 'failed');
+    const dm = await waitForDm(FRANK, id, 'failed');
     const text = allText(dm.args.blocks);
     expect(text).toContain(
       'the credential is 40 KB, more than Slack can deliver whole in one message (28 KB); it was not sent and is being revoked. Ask an admin to have the issuer return a smaller credential',
@@ -846,7 +851,7 @@ describe('Slack: credentials too large for one message', () => {
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(forGrant('grant.activate')).toHaveLength(1);
     expect(forGrant('grant.deactivate')).toHaveLength(1);
-    expect(dmsTo(U.alice, (t) => t.includes(id) && t.includes('approved and active'))).toHaveLength(0);
+    expect(dmsTo(FRANK, (t) => t.includes(id) && t.includes('approved and active'))).toHaveLength(0);
   }, 30_000);
 });
 
