@@ -153,6 +153,7 @@ async function run(requested: Mode, flags: { fresh?: boolean } = {}): Promise<vo
       ...(environment.slack.signingSecret ? { signingSecret: environment.slack.signingSecret } : {}),
       ...(environment.slack.appToken ? { appToken: environment.slack.appToken } : {}),
       ...(environment.slack.apiUrl ? { apiUrl: environment.slack.apiUrl } : {}),
+      installation: environment.slack.installation,
       log,
     }).catch((error: unknown) => cannotStart('Slack', error));
     app.addNotifier(slack.notifier);

@@ -32,6 +32,9 @@ export const ENVIRONMENT_VARIABLES = [
   'SLACK_SIGNING_SECRET',
   'SLACK_APP_TOKEN',
   'SLACK_API_URL',
+  'SLACK_TEAM_ID',
+  'SLACK_ENTERPRISE_ID',
+  'SLACK_APP_ID',
   'TEAMS_APP_ID',
   'TEAMS_APP_PASSWORD',
   'TEAMS_TENANT_ID',
@@ -42,9 +45,13 @@ export const ENVIRONMENT_VARIABLES = [
 type VariableName = (typeof ENVIRONMENT_VARIABLES)[number];
 
 /** Slack over HTTP (Events API, signed requests) or over Socket Mode (an app-level token). */
-export type SlackEnvironment =
+export type SlackEnvironment = (
   | { mode: 'http'; botToken: string; signingSecret: string; appToken: undefined; apiUrl: string | undefined }
-  | { mode: 'socket'; botToken: string; signingSecret: string | undefined; appToken: string; apiUrl: string | undefined };
+  | { mode: 'socket'; botToken: string; signingSecret: string | undefined; appToken: string; apiUrl: string | undefined }
+) & {
+  /** SLACK_TEAM_ID / SLACK_ENTERPRISE_ID / SLACK_APP_ID: the one installation whose payloads are acted on. */
+  installation: { teamId?: string; enterpriseId?: string; appId?: string };
+};
 
 /** Microsoft Teams through the Bot Framework; `insecureNoAuth` is for the Emulator and tests only. */
 export type TeamsEnvironment =
@@ -94,6 +101,9 @@ export const EnvironmentSchema = z
       .refine((v) => /^https?:$/.test(urlOf(v)?.protocol ?? ''), 'expected an http(s) URL such as https://slack.com/api/')
       .transform((v) => (v.endsWith('/') ? v : `${v}/`))
       .optional(),
+    SLACK_TEAM_ID: slackId('T', 'a workspace id such as T0123ABCD'),
+    SLACK_ENTERPRISE_ID: slackId('E', 'an organization id such as E0123ABCD'),
+    SLACK_APP_ID: slackId('A', 'an app id such as A0123ABCD'),
     TEAMS_APP_ID: text,
     TEAMS_APP_PASSWORD: text,
     TEAMS_TENANT_ID: text,
@@ -129,9 +139,14 @@ export const EnvironmentSchema = z
     let slack: SlackEnvironment | undefined;
     if (vars.SLACK_BOT_TOKEN) {
       const apiUrl = vars.SLACK_API_URL;
+      const installation = {
+        ...(vars.SLACK_TEAM_ID ? { teamId: vars.SLACK_TEAM_ID } : {}),
+        ...(vars.SLACK_ENTERPRISE_ID ? { enterpriseId: vars.SLACK_ENTERPRISE_ID } : {}),
+        ...(vars.SLACK_APP_ID ? { appId: vars.SLACK_APP_ID } : {}),
+      };
       slack = vars.SLACK_APP_TOKEN
-        ? { mode: 'socket', botToken: vars.SLACK_BOT_TOKEN, appToken: vars.SLACK_APP_TOKEN, signingSecret: vars.SLACK_SIGNING_SECRET, apiUrl }
-        : { mode: 'http', botToken: vars.SLACK_BOT_TOKEN, signingSecret: vars.SLACK_SIGNING_SECRET ?? '', appToken: undefined, apiUrl };
+        ? { mode: 'socket', botToken: vars.SLACK_BOT_TOKEN, appToken: vars.SLACK_APP_TOKEN, signingSecret: vars.SLACK_SIGNING_SECRET, apiUrl, installation }
+        : { mode: 'http', botToken: vars.SLACK_BOT_TOKEN, signingSecret: vars.SLACK_SIGNING_SECRET ?? '', appToken: undefined, apiUrl, installation };
     }
     let teams: TeamsEnvironment | undefined;
     if (vars.TEAMS_INSECURE_NO_AUTH) {
@@ -217,6 +232,15 @@ function check(ok: (value: string) => boolean, message: (value: string) => strin
   return (value: string, ctx: z.RefinementCtx): void => {
     if (!ok(value)) ctx.addIssue({ code: 'custom', message: message(value) });
   };
+}
+
+/** A Slack id (`T…`, `E…`, `A…`): upper-case letters and digits after its prefix. */
+function slackId(prefix: string, what: string) {
+  return z
+    .string()
+    .trim()
+    .superRefine(check((v) => new RegExp(`^${prefix}[A-Z0-9]{2,30}$`).test(v), (v) => `expected ${what} (got ${JSON.stringify(v)})`))
+    .optional();
 }
 
 function tokenPrefix(prefix: string, what: string) {

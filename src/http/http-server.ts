@@ -21,6 +21,9 @@ export interface HttpResponse {
 
 export type RouteHandler = (request: HttpRequest, response: ServerResponse) => Promise<HttpResponse | undefined>;
 
+/** Looks at the headers before the body is read: an answer here (a 401, say) means the body is never read. */
+export type HeaderCheck = (headers: IncomingMessage['headers']) => HttpResponse | undefined;
+
 export interface HttpServerOptions {
   host: string;
   port: number;
@@ -35,6 +38,7 @@ export interface HttpServerOptions {
  */
 export class HttpServer {
   private readonly routes = new Map<string, RouteHandler>();
+  private readonly headerChecks = new Map<string, HeaderCheck>();
   private readonly prefixRoutes: { method: string; prefix: string; handler: RouteHandler }[] = [];
   private readonly server: http.Server;
   private readonly maxBodyBytes: number;
@@ -48,8 +52,9 @@ export class HttpServer {
   }
 
   /** Mounts a handler on an exact method and path (`POST /slack/events`). */
-  route(method: string, path: string, handler: RouteHandler): void {
+  route(method: string, path: string, handler: RouteHandler, options: { beforeBody?: HeaderCheck } = {}): void {
     this.routes.set(`${method.toUpperCase()} ${path}`, handler);
+    if (options.beforeBody) this.headerChecks.set(`${method.toUpperCase()} ${path}`, options.beforeBody);
   }
 
   /**
@@ -97,6 +102,15 @@ export class HttpServer {
       return;
     }
     const declared = Number(req.headers['content-length'] ?? 0);
+    const early = this.headerChecks.get(`${req.method ?? 'GET'} ${url.pathname}`)?.(req.headers);
+    if (early) {
+      // Not read: a small body is drained (keep-alive survives), a large one is cut off.
+      const small = declared <= this.maxBodyBytes && req.headers['transfer-encoding'] === undefined;
+      send(res, early, !small);
+      if (small) req.resume();
+      else req.destroy();
+      return;
+    }
     if (declared > this.maxBodyBytes) {
       send(res, { status: 413, body: { error: `body larger than ${this.maxBodyBytes} bytes` } }, true);
       req.destroy();

@@ -137,4 +137,27 @@ describe('Slack over Socket Mode', () => {
     await socket.waitForAck(socket.send('interactive', release));
     expect((await fake.waitForResponse('sm-release')).body.text).toBe(`${id}: your access is being revoked now.`);
   }, 60_000);
+
+  it('acks but ignores envelopes from another workspace or app; the app id comes from the app-level token', async () => {
+    const command = Object.fromEntries(new URLSearchParams(build.command({ userId: 'U0ALICE', text: 'request deploy 1m pinned', responseUrl: fake.responseUrl('sm-pin') })));
+    await socket.waitForAck(socket.send('slash_commands', command));
+    const id = /JIT-\d+/.exec(String((await fake.waitForResponse('sm-pin')).body.text))![0];
+    await until('the card', () => fake.messagesIn('C0APPROVALS').find((m) => allText(m.blocks).includes(`${id} · jitbot`)));
+
+    const click = (tag: string, change: (p: Json) => void): Json => {
+      const payload = JSON.parse(new URLSearchParams(build.buttonClick({ userId: 'U0BOB', actionId: 'jit_approve', value: id, responseUrl: fake.responseUrl(tag) })).get('payload')!) as Json;
+      change(payload);
+      return payload;
+    };
+    await socket.waitForAck(socket.send('interactive', click('sm-evil-team', (p) => void (p.team.id = 'T0EVIL'))));
+    await socket.waitForAck(socket.send('interactive', click('sm-evil-app', (p) => void (p.api_app_id = 'A0EVIL'))));
+    await socket.waitForAck(socket.send('slash_commands', { ...command, team_id: 'T0EVIL', response_url: fake.responseUrl('sm-evil-cmd') }));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    for (const tag of ['sm-evil-team', 'sm-evil-app', 'sm-evil-cmd']) expect(fake.responsesTo(tag)).toEqual([]);
+    expect(jitbot.stderr()).toContain('slack payload ignored: not from this installation');
+    expect(jitbot.stderr()).toContain('"app":"A0JITBOT"');
+
+    await socket.waitForAck(socket.send('interactive', click('sm-ok', () => undefined)));
+    expect((await fake.waitForResponse('sm-ok')).body.text).toBe(`You approved ${id}; access is being issued to alice.`);
+  }, 60_000);
 });

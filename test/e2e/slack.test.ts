@@ -9,6 +9,7 @@ import type { AccessRequest } from '../../src/core/domain/access-request.js';
 import { RedisRequestStore } from '../../src/store/redis/redis-request-store.js';
 import { FakeSlack, type Json, type SlackCall } from '../fakes/fake-slack.js';
 import { FakeSlackSender } from '../fakes/fake-slack-sender.js';
+import { WebhookReceiver } from '../fakes/webhook-receiver.js';
 import { runJitbot, startJitbot, type JitbotProcess } from '../support/jitbot-process.js';
 import { deleteByPrefix, uniquePrefix } from '../support/redis.js';
 
@@ -71,6 +72,9 @@ let dir = '';
 let redis: Redis;
 let store: RedisRequestStore;
 let tagCounter = 0;
+let hook: WebhookReceiver;
+// Requests the webhook-issued credentials, and nothing else (the other tests' resource lists stay as they are).
+const FRANK = 'U0FRANK';
 const extraPrefixes: string[] = [];
 
 async function freePort(): Promise<number> {
@@ -183,7 +187,25 @@ beforeAll(async () => {
   prefix = uniquePrefix('slack');
   dir = mkdtempSync(path.join(tmpdir(), 'jitbot-slack-e2e-'));
   const policyPath = path.join(dir, 'policy.yaml');
-  writeFileSync(policyPath, POLICY);
+  // A webhook issuer whose receiver hands out a credential of the size a test sets.
+  hook = new WebhookReceiver();
+  await hook.start();
+  const withHook = POLICY.replace('people:\n', `people:\n  frank: { slack: ${FRANK} }\n`).replace(
+    'issuers:\n  gate: { type: none }\n',
+    `issuers:\n  gate: { type: none }\n  hook: { type: webhook, url: '${hook.url}', secret: '${hook.secret}' }\n`,
+  );
+  writeFileSync(
+    policyPath,
+    `${withHook}  credentials:
+    description: A credential handed out by a webhook
+    issuer: hook
+    requesters: [frank]
+    approvers: [group:sre]
+    maxDuration: 1h
+    reason: optional
+    autoApprove: [{ requesters: [frank], maxDuration: 30m }]
+`,
+  );
   jitbot = startJitbot(['start'], {
     timeoutMs: 15 * 60_000,
     env: {
@@ -220,6 +242,7 @@ afterAll(async () => {
   jitbot?.kill('SIGTERM');
   await jitbot?.result;
   await fake?.stop();
+  await hook?.server.stop();
   if (redis) {
     for (const p of [prefix, ...extraPrefixes]) await deleteByPrefix(redis, p);
     redis.disconnect();
@@ -262,6 +285,13 @@ describe('Slack: start-up', () => {
     expect(result.timedOut).toBe(false);
     expect(result.stderr).toContain('Slack refused SLACK_BOT_TOKEN (invalid_auth)');
     expect(result.stderr).not.toContain('xoxb-wrong');
+  }, 40_000);
+
+  it('refuses to start when SLACK_TEAM_ID names another workspace than the bot token’s', async () => {
+    const result = await refusal({ SLACK_BOT_TOKEN: fake.botToken, SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_TEAM_ID: 'T0OTHER' });
+    expect(result.code).not.toBe(0);
+    expect(result.timedOut).toBe(false);
+    expect(result.stderr).toContain('SLACK_TEAM_ID is T0OTHER, but SLACK_BOT_TOKEN belongs to workspace T0FAKE');
   }, 40_000);
 });
 
@@ -710,6 +740,178 @@ describe('Slack: what the requester is told after a person decides', () => {
     await until('the card to show the revoke and its reason', () =>
       cardUpdates(id).some((u) => /Ended: revoked by bob at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC\. Reason: left the team &lt;!here&gt;/.test(allText(u.args.blocks))),
     );
+  }, 30_000);
+});
+
+/** A payload as another installation would send it: same app secret (so correctly signed), other ids. */
+function foreign(body: string, change: (payload: Json) => void): string {
+  const form = new URLSearchParams(body);
+  const payload = form.get('payload');
+  if (payload !== null) {
+    const parsed = JSON.parse(payload) as Json;
+    change(parsed);
+    return new URLSearchParams({ payload: JSON.stringify(parsed) }).toString();
+  }
+  if (body.startsWith('{')) {
+    const parsed = JSON.parse(body) as Json;
+    change(parsed);
+    return JSON.stringify(parsed);
+  }
+  const fields: Json = Object.fromEntries(form);
+  change(fields);
+  return new URLSearchParams(fields as Record<string, string>).toString();
+}
+
+const otherWorkspace = (p: Json): void => {
+  if (p.team) p.team.id = 'T0EVIL';
+  if (p.user?.team_id) p.user.team_id = 'T0EVIL';
+  if (p.view?.team_id) p.view.team_id = 'T0EVIL';
+  if (typeof p.team_id === 'string') p.team_id = 'T0EVIL';
+};
+
+/** A loopback listener that records every request it gets: where a hostile response_url points. */
+async function listener(host: string): Promise<{ url: (tag: string) => string; hits: string[]; close: () => Promise<void> }> {
+  const hits: string[] = [];
+  const server = (await import('node:http')).createServer((req, res) => {
+    hits.push(`${req.method} ${req.url}`);
+    res.end('ok');
+  });
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  const { port: at } = server.address() as net.AddressInfo;
+  return { url: (tag) => `http://${host}:${at}/response/${tag}`, hits, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+describe('Slack: pinned to its installation', () => {
+  it('acts on no correctly signed payload from another workspace, organization or app; the installation’s own still work', async () => {
+    const id = await requestDeploy(U.alice, '10m', 'pinning');
+    await until('the card', () => cardOf(id));
+    const tags: string[] = [];
+    const send = async (body: string): Promise<void> => {
+      const response = await sender.post(body);
+      expect(response.status).toBe(200);
+      expect(response.text).toBe('');
+    };
+    const approveFrom = (change: (p: Json) => void): string => {
+      const tag = nextTag('foreign');
+      tags.push(tag);
+      return foreign(sender.buttonClick({ userId: U.bob, actionId: 'jit_approve', value: id, responseUrl: fake.responseUrl(tag) }), change);
+    };
+    // The finding: an Approve click from another workspace approved the request.
+    await send(approveFrom(otherWorkspace));
+    await send(approveFrom((p) => void (p.api_app_id = 'A0EVIL')));
+    await send(approveFrom((p) => void (p.enterprise = { id: 'E0EVIL', name: 'Evil Corp' })));
+    await send(approveFrom((p) => void delete p.team));
+    const commandTag = nextTag('foreign-cmd');
+    tags.push(commandTag);
+    await send(foreign(sender.command({ userId: U.alice, text: 'request deploy 1m foreign', responseUrl: fake.responseUrl(commandTag) }), otherWorkspace));
+    const formTag = nextTag('foreign-form');
+    tags.push(formTag);
+    await send(
+      foreign(
+        sender.viewSubmission({
+          userId: U.bob,
+          callbackId: 'jit_deny_form',
+          privateMetadata: JSON.stringify({ requestId: id, responseUrl: fake.responseUrl(formTag) }),
+          values: { reason: { jit_reason: { type: 'plain_text_input', value: 'foreign deny' } } },
+        }),
+        otherWorkspace,
+      ),
+    );
+    await send(foreign(sender.event({ type: 'app_home_opened', user: 'U0FOREIGN', channel: 'D0FOREIGN', tab: 'home' }), otherWorkspace));
+
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await statusOf(id)).toBe('pending');
+    for (const tag of tags) expect(fake.responsesTo(tag)).toEqual([]);
+    expect(fake.homes.has('U0FOREIGN')).toBe(false);
+    expect((await store.listByRequester('alice', 100)).some((r) => r.reason === 'foreign')).toBe(false);
+    // Logged, but not once per payload: one line per reason a minute.
+    const ignored = jitbot.stderr().split('\n').filter((line) => line.includes('slack payload ignored: not from this installation'));
+    expect(ignored.filter((line) => line.includes('"reason":"other workspace"'))).toHaveLength(1);
+    expect(ignored.length).toBeLessThanOrEqual(3);
+    expect(jitbot.stderr()).toContain('"app":"A0JITBOT"');
+
+    expect(await click(U.bob, 'jit_approve', id)).toBe(`You approved ${id}; access is being issued to alice.`);
+    await waitForDm(U.alice, id, 'approved and active');
+    await click(U.alice, 'jit_release', id);
+  }, 30_000);
+
+  it('posts answers only to response_urls on Slack’s hosts: a hostile one (also in a modal’s private_metadata) gets nothing, the answer goes by DM', async () => {
+    const otherHost = await listener('127.0.0.2');
+    const otherPort = await listener('127.0.0.1');
+    try {
+      const textDm = (userId: string, phrase: string) =>
+        until(`a DM to ${userId} saying "${phrase}"`, () => fake.okCallsOf('chat.postMessage', (c) => c.args.channel === fake.dmChannelOf(userId) && String(c.args.text).includes(phrase))[0]);
+
+      await sender.post(sender.command({ userId: U.alice, text: 'request deploy 10m hostile url', responseUrl: otherHost.url('cmd') }));
+      const requested = await textDm(U.alice, 'requested deploy for 10m');
+      const id = idIn(String(requested.args.text));
+
+      await sender.post(sender.buttonClick({ userId: U.bob, actionId: 'jit_approve', value: id, responseUrl: otherPort.url('click') }));
+      await textDm(U.bob, `You approved ${id}`);
+
+      const other = await requestDeploy(U.alice, '10m', 'hostile metadata');
+      await sender.post(
+        sender.viewSubmission({
+          userId: U.bob,
+          callbackId: 'jit_deny_form',
+          privateMetadata: JSON.stringify({ requestId: other, responseUrl: otherHost.url('form') }),
+          values: { reason: { jit_reason: { type: 'plain_text_input', value: 'not now' } } },
+        }),
+      );
+      await textDm(U.bob, `You denied ${other}.`);
+      expect(await statusOf(other)).toBe('denied');
+
+      expect(otherHost.hits).toEqual([]);
+      expect(otherPort.hits).toEqual([]);
+      expect(jitbot.stderr()).toContain('response_url is not on a Slack host; answering by DM instead');
+      await click(U.alice, 'jit_release', id);
+    } finally {
+      await otherHost.close();
+      await otherPort.close();
+    }
+  }, 30_000);
+});
+
+describe('Slack: credentials too large for one message', () => {
+  const codeBlocks = (blocks: unknown): string =>
+    (blocks as Json[])
+      .filter((b) => b.type === 'section' && typeof b.text?.text === 'string' && b.text.text.startsWith('```'))
+      .map((b) => String(b.text.text).slice(3, -3))
+      .join('');
+
+  it('a 20 KB credential arrives whole in the active DM', async () => {
+    const value = Array.from({ length: 20 * 1024 }, (_, i) => 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'[i % 64]).join('');
+    hook.extraAnswer = { secret: { label: 'token', value } };
+    const reply = await slash(FRANK, 'request credentials 10m medium');
+    const id = idIn(reply.text);
+    const dm = await waitForDm(FRANK, id, 'approved and active');
+    expect(codeBlocks(dm.args.blocks)).toBe(value);
+    await click(FRANK, 'jit_release', id);
+  }, 30_000);
+
+  it('a 40 KB credential is never cut: the grant fails with the reason, the requester is told, and it is revoked once', async () => {
+    hook.extraAnswer = { secret: { label: 'kubeconfig', value: 'k'.repeat(40 * 1024) } };
+    const reply = await slash(FRANK, 'request credentials 10m huge');
+    const id = idIn(reply.text);
+    const dm = await waitForDm(FRANK, id, 'failed');
+    const text = allText(dm.args.blocks);
+    expect(text).toContain(
+      'the credential is 40 KB, more than Slack can deliver whole in one message (28 KB); it was not sent and is being revoked. Ask an admin to have the issuer return a smaller credential',
+    );
+    expect(text).not.toContain('kkkkkkkkkk');
+    expect(await statusOf(id)).toBe('failed');
+    // No DM, card or anything else jitbot sent carries the credential, even in part.
+    expect(fake.calls.some((c) => JSON.stringify(c.args).includes('k'.repeat(100)))).toBe(false);
+    const forGrant = (type: string) => hook.applied.filter((e) => e.type === type && ((e.body.data as Json).grant as Json).id === id);
+    await until('the revocation at the receiver', () => forGrant('grant.deactivate').length > 0);
+    await until('the revocation in the audit trail', async () => (await store.auditOf(id)).some((a) => a.type === 'grant.defensive_revoke'));
+    const audit = await store.auditOf(id);
+    expect(audit.find((a) => a.type === 'grant.issue_failed')?.data).toMatchObject({ reason: 'secret_too_large', bytes: 40 * 1024, maxBytes: 28 * 1024, platform: 'Slack' });
+    expect(audit.some((a) => a.type === 'grant.issued')).toBe(false);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(forGrant('grant.activate')).toHaveLength(1);
+    expect(forGrant('grant.deactivate')).toHaveLength(1);
+    expect(dmsTo(FRANK, (t) => t.includes(id) && t.includes('approved and active'))).toHaveLength(0);
   }, 30_000);
 });
 

@@ -72,6 +72,43 @@ describe('Teams authentication in the real process', () => {
     expect(bot.logs()).toMatch(/Microsoft Teams ready.*"authenticated":true|"authenticated":true.*Microsoft Teams ready/);
   });
 
+  it('checks the Authorization header before reading the body: unauthenticated oversized and malformed bodies get 401', async () => {
+    const post = (body: string, headers: Record<string, string> = {}) =>
+      fetch(`${bot.url}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body }).then(
+        async (r) => ({ status: r.status, text: await r.text() }),
+        (error: unknown) => ({ status: 0, text: String(error) }),
+      );
+    // Malformed: before, this was parsed and answered 400 ("not JSON") to anyone.
+    expect(await post('{"type":')).toMatchObject({ status: 401 });
+    expect(await post('[1,2,3]', { authorization: 'Bearer not-a-token' })).toMatchObject({ status: 401 });
+    expect(await post('{"type":', { authorization: 'Basic YWxpY2U6c2VjcmV0' })).toMatchObject({ status: 401 });
+    // Oversized: refused for the missing token, not read (before: 413, after reading up to the limit).
+    const big = JSON.stringify({ ...activity, text: 'x'.repeat(600 * 1024) });
+    expect(await post(big)).toMatchObject({ status: 401 });
+    // Within the limit but unauthenticated: 401 too, and never parsed as an activity.
+    expect(await post(JSON.stringify({ ...activity, text: 'y'.repeat(200 * 1024) }))).toMatchObject({ status: 401 });
+    const health = await fetch(`${bot.url}/healthz`);
+    expect(health.status).toBe(200);
+  });
+
+  it('logs refused activities at most once a minute per reason, with a count, and prints no stack traces', async () => {
+    const before = bot.logs().length;
+    for (let i = 0; i < 40; i++) {
+      const headers: Record<string, string> = i % 2 === 0 ? {} : { authorization: 'Bearer eyJhbGciOiJSUzI1NiIsImtpZCI6Im5vIn0.eyJpc3MiOiJ4In0.c2ln' };
+      const response = await fetch(`${bot.url}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(activity) });
+      expect(response.status).toBe(401);
+      await response.text();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const lines = bot.logs().slice(before).split('\n').filter((line) => line.trim() !== '');
+    const refusals = lines.filter((line) => /teams request refused/.test(line));
+    expect(refusals.length).toBeGreaterThanOrEqual(1);
+    expect(refusals.length).toBeLessThanOrEqual(3);
+    expect(lines.length).toBeLessThanOrEqual(6);
+    expect(bot.logs()).not.toMatch(/\n\s+at .+\(.+:\d+:\d+\)/);
+    expect(await redis.redis.get(`${redis.prefix}seq:request`)).toBeNull();
+  });
+
   it('does not start when the credentials are incomplete', async () => {
     const result = await runJitbot(['start'], {
       env: { REDIS_URL: redis.url, JITBOT_KEY_PREFIX: redis.prefix, JITBOT_DATA_DIR: dir, JITBOT_POLICY: path.join(dir, 'policy.yaml'), TEAMS_APP_PASSWORD: 'secret', TEAMS_TENANT_ID: TENANT },

@@ -51,7 +51,7 @@ const VIEW_BLOCKS = 100;
 
 /**
  * A fake of Slack's Web API on loopback: records every call, answers as Slack does for the methods
- * jitbot uses (auth.test, conversations.open, chat.postMessage / update / postEphemeral, views.open /
+ * jitbot uses (auth.test, bots.info, conversations.open, chat.postMessage / update / postEphemeral, views.open /
  * update / publish), validates Block Kit limits, hands out response_urls and trigger ids (3 s, single
  * use), and fails on demand: 429 with Retry-After, `ok:false` errors, 5xx, slow answers.
  */
@@ -238,6 +238,10 @@ export class FakeSlack {
     switch (method) {
       case 'auth.test':
         return { ok: true, url: 'https://fake.slack.test/', team: 'Fake Team', user: 'jitbot', team_id: 'T0FAKE', user_id: 'U0BOT', bot_id: 'B0BOT' };
+      case 'bots.info':
+        // Slack wants users:read here; the fake answers as if the app had it.
+        if (args.bot !== 'B0BOT') return { ok: false, error: 'bot_not_found' };
+        return { ok: true, bot: { id: 'B0BOT', deleted: false, name: 'jitbot', app_id: 'A0JITBOT', user_id: 'U0BOT' } };
       case 'conversations.open': {
         const users = String(args.users ?? '');
         if (!users) return { ok: false, error: 'users_list_not_supplied' };

@@ -4,6 +4,8 @@ import type { Notifier } from '../../core/ports/notifier.js';
 import type { JitCore } from '../../core/services/create-core.js';
 import type { HttpServer } from '../../http/http-server.js';
 import { HomePublisher } from './app-home.js';
+import { InstallationConflictError, InstallationGuard } from './installation-guard.js';
+import type { PinnedBySettings } from './installation-pin.js';
 import { registerListeners } from './listeners/register-listeners.js';
 import { SlackHttpReceiver } from './slack-http-receiver.js';
 import { SlackNotifier } from './slack-notifier.js';
@@ -18,6 +20,8 @@ export interface SlackAdapterOptions {
   signingSecret?: string;
   appToken?: string;
   apiUrl?: string;
+  /** SLACK_TEAM_ID / SLACK_ENTERPRISE_ID / SLACK_APP_ID: the installation to serve, instead of (or checked against) auth.test. */
+  installation?: PinnedBySettings;
   log: Logger;
 }
 
@@ -39,6 +43,7 @@ export async function createSlackAdapter(options: SlackAdapterOptions): Promise<
   const client = createWebClient(options.botToken, options.apiUrl, log);
   const home = new HomePublisher({ core, client, log });
   const notifier = new SlackNotifier({ core, client, home, log });
+  const guard = new InstallationGuard({ client, settings: options.installation ?? {}, ...(options.appToken ? { appToken: options.appToken } : {}), log });
 
   // Filled in by auth.test at start; Bolt's ignoreSelf middleware uses them.
   const identity: { botId?: string; botUserId?: string } = {};
@@ -67,25 +72,32 @@ export async function createSlackAdapter(options: SlackAdapterOptions): Promise<
       clientOptions: webClientOptions(options.apiUrl, log),
       convoStore: false,
     });
+    // First of jitbot's middleware: nothing from another workspace, organization or app reaches a listener.
+    app.use(guard.middleware);
     app.error(async (error) => {
       log.error({ error: error.message, code: (error as { code?: string }).code }, 'slack listener error');
     });
-    registerListeners(app, { core, client, home, log });
+    registerListeners(app, { core, client, home, log, ...(options.apiUrl ? { apiUrl: options.apiUrl } : {}) });
   }
 
   return {
     notifier,
     async start() {
       try {
-        const who = await client.auth.test();
-        if (who.bot_id) identity.botId = who.bot_id;
-        if (who.user_id) identity.botUserId = who.user_id;
-        log.info({ team: who.team, bot: who.user, mode: app ? options.mode : 'outbound only' }, 'connected to Slack');
+        const who = await guard.learn();
+        if (who.botId) identity.botId = who.botId;
+        if (who.botUserId) identity.botUserId = who.botUserId;
+        log.info({ team: who.team, bot: who.bot, mode: app ? options.mode : 'outbound only' }, 'connected to Slack');
       } catch (error) {
+        if (error instanceof InstallationConflictError) throw error;
         const code = slackErrorCode(error);
         if (TOKEN_ERRORS.has(code)) throw new Error(`Slack refused SLACK_BOT_TOKEN (${code}): check the token and that the app is installed`, { cause: error });
         // Slack unreachable for now: messages are retried by their jobs, requests still verify.
-        log.warn({ error: code }, 'could not reach Slack at start; continuing, messages will be retried');
+        const pinned = guard.current() !== undefined;
+        log.warn(
+          { error: code },
+          `could not reach Slack at start; continuing, messages will be retried${pinned ? '' : '; Slack payloads are ignored until auth.test tells which installation to serve'}`,
+        );
       }
       await app?.start();
     },

@@ -1,10 +1,11 @@
 import type { CardView, ChannelNotice, DirectMessage } from '../../core/messages/views.js';
 import type { Logger } from '../../core/ports/logger.js';
-import { NotifyError, type Notifier, type PersonIdentity } from '../../core/ports/notifier.js';
+import { NotifyError, type Notifier, type PersonIdentity, type SecretMeasure } from '../../core/ports/notifier.js';
 import type { MessageRef } from '../../core/ports/request-store.js';
 import type { JitCore } from '../../core/services/create-core.js';
 import type { HomePublisher } from './app-home.js';
-import { renderCard, renderDirectMessage, renderNotice, type SlackMessage } from './blocks/render-messages.js';
+import type { IssuedSecret } from '../../core/ports/issuer.js';
+import { MAX_SECRET_BYTES, SecretTooLargeError, renderCard, renderDirectMessage, renderNotice, secretAsSent, type SlackMessage } from './blocks/render-messages.js';
 import { toNotifyError, type WebClient } from './slack-web-client.js';
 
 const MAX_REMEMBERED = 5000;
@@ -28,9 +29,21 @@ export class SlackNotifier implements Notifier {
 
   async sendDirect(person: PersonIdentity, message: DirectMessage): Promise<void> {
     if (!person.slack) throw new NotifyError(`${person.name} has no Slack id`, false);
+    let rendered: SlackMessage;
+    try {
+      rendered = renderDirectMessage(message);
+    } catch (error) {
+      // The core checks the size before the grant is active; this is the backstop that never cuts.
+      if (error instanceof SecretTooLargeError) throw new NotifyError(error.message, false, { cause: error });
+      throw error;
+    }
     const channel = await this.dmChannel(person.slack, message.requestId);
-    await this.post(channel, renderDirectMessage(message), `the "${message.kind}" DM about ${message.requestId}`);
+    await this.post(channel, rendered, `the "${message.kind}" DM about ${message.requestId}`);
     this.deps.home.refresh([person.slack]);
+  }
+
+  measureSecret(secret: IssuedSecret): SecretMeasure {
+    return { bytes: new TextEncoder().encode(secretAsSent(secret.value)).length, maxBytes: MAX_SECRET_BYTES, platform: 'Slack' };
   }
 
   async postCard(channel: string, card: CardView): Promise<MessageRef> {

@@ -9,8 +9,10 @@ import {
   type ConversationResourceResponse,
   type TurnContext,
 } from 'botbuilder';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Logger } from '../../core/ports/logger.js';
 import type { HttpRequest, HttpResponse } from '../../http/http-server.js';
+import { LogThrottle } from '../../http/log-throttle.js';
 import {
   ConnectorError,
   type ActivityHandler,
@@ -73,7 +75,8 @@ export function createBotFrameworkConnection(options: BotFrameworkConnectionOpti
       })
     : // No app id at all: botbuilder's anonymous mode (the Emulator's), inbound and outbound.
       new ConfigurationBotFrameworkAuthentication({});
-  const adapter = new CloudAdapter(auth);
+  const adapter = new TurnAdapter(auth);
+  const throttle = new LogThrottle(60_000);
   adapter.onTurnError = async (_context, error) => {
     log.error({ error: error instanceof Error ? error.message : String(error) }, 'teams turn failed');
     throw error;
@@ -96,11 +99,23 @@ export function createBotFrameworkConnection(options: BotFrameworkConnectionOpti
     await adapter.continueConversationAsync(botAppId, reference, logic);
   }
 
+  function refuseBeforeBody(headers: IncomingHttpHeaders): HttpResponse | undefined {
+    const problem = authenticated ? bearerTokenProblem(headers.authorization, Date.now()) : undefined;
+    if (!problem) return undefined;
+    throttle.run(problem, (suppressed) => log.warn({ reason: problem === 'no token' ? 'no Bot Framework token' : 'expired Bot Framework token', suppressed }, 'teams request refused'));
+    return { status: 401, body: { error: problem === 'no token' ? 'missing Bot Framework credentials' : 'invalid Bot Framework credentials' } };
+  }
+
   return {
     authenticated,
     appId,
 
+    refuseBeforeBody,
+
     async handle(request: HttpRequest, onActivity: ActivityHandler): Promise<HttpResponse> {
+      // The header first: an unauthenticated body is never parsed (the HTTP server also runs this before reading it).
+      const early = refuseBeforeBody(request.headers);
+      if (early) return early;
       let body: unknown;
       try {
         body = JSON.parse(request.rawBody.toString('utf8'));
@@ -110,44 +125,40 @@ export function createBotFrameworkConnection(options: BotFrameworkConnectionOpti
       if (typeof body !== 'object' || body === null || Array.isArray(body) || typeof (body as { type?: unknown }).type !== 'string') {
         return { status: 400, body: { error: 'the body is not a Bot Framework activity' } };
       }
-      const authorization = request.headers.authorization;
-      // Cheap refusal before botbuilder (which also prints every failure to stderr).
-      if (authenticated && (typeof authorization !== 'string' || !/^Bearer\s+\S+/i.test(authorization))) {
-        return { status: 401, body: { error: 'missing Bot Framework credentials' } };
+      const activity = withDates(body as Record<string, unknown>) as unknown as Activity;
+      let identity: AuthenticateRequestResult;
+      try {
+        identity = await auth.authenticateRequest(activity, String(request.headers.authorization ?? ''));
+      } catch (error) {
+        // Refusals are expected and frequent under attack: no stack trace, one line a minute per reason.
+        const detail = (error instanceof Error ? error.message : String(error)).slice(0, 300);
+        const refused = (error as { statusCode?: unknown }).statusCode === 401 || !/openid|failed to load|fetch|ENOTFOUND|ECONNREFUSED|ETIMEDOUT|socket/i.test(detail);
+        throttle.run(refused ? 'invalid token' : 'keys unavailable', (suppressed) =>
+          log.warn({ reason: refused ? 'invalid Bot Framework token' : 'Bot Framework keys unavailable', detail, suppressed }, refused ? 'teams request refused' : 'cannot check Bot Framework credentials now'),
+        );
+        return refused ? { status: 401, body: { error: 'invalid Bot Framework credentials' } } : { status: 503, body: { error: 'cannot check the Bot Framework credentials now' } };
       }
-      const captured = new CapturedResponse();
-      let turnRan = false;
-      await adapter.process(
-        { method: 'POST', headers: request.headers, body: body as Record<string, unknown> },
-        captured,
-        async (context) => {
-          turnRan = true;
+      let invoke: { status: number; body?: unknown } | undefined;
+      try {
+        invoke = await adapter.runAuthenticated(identity, activity, async (context) => {
           const reply = await onActivity(context.activity, {
-            async send(activity: OutboundActivity) {
-              const sent = await context.sendActivity(activity as Partial<Activity>);
+            async send(outbound: OutboundActivity) {
+              const sent = await context.sendActivity(outbound as Partial<Activity>);
               return sent?.id ?? '';
             },
           });
           if (reply && context.activity.type === 'invoke') {
             await context.sendActivity({ type: 'invokeResponse', value: { status: reply.status, body: reply.body } });
           }
-        },
-      );
-      if (captured.code === 401) return { status: 401, body: { error: 'invalid Bot Framework credentials' } };
-      if (captured.code >= 500 && !turnRan) {
-        // botbuilder reports some token failures (a bad signature, an unknown key) as 500; they are
-        // refusals. Only an unreachable key service is worth the Connector's retry.
-        const detail = String(typeof captured.body === 'string' ? captured.body : JSON.stringify(captured.body ?? '')).slice(0, 300);
-        const unavailable = /openid|failed to load|fetch|ENOTFOUND|ECONNREFUSED|ETIMEDOUT|socket/i.test(detail);
-        log.warn({ detail }, unavailable ? 'cannot check Bot Framework credentials now' : 'rejected a Teams request with invalid credentials');
-        return unavailable ? { status: 503, body: { error: 'cannot check the Bot Framework credentials now' } } : { status: 401, body: { error: 'invalid Bot Framework credentials' } };
+        });
+      } catch (error) {
+        log.warn({ error: (error instanceof Error ? error.message : String(error)).slice(0, 300) }, 'a Teams request failed');
+        return { status: 500, body: { error: 'the activity could not be processed' } };
       }
-      if (captured.code >= 500) {
-        // e.g. the OpenID keys of the Bot Framework could not be fetched: the Connector retries; keep details in the log.
-        log.warn({ status: captured.code, detail: String(typeof captured.body === 'string' ? captured.body : JSON.stringify(captured.body ?? '')).slice(0, 300) }, 'a Teams request failed');
-        return { status: captured.code, body: { error: 'the activity could not be processed' } };
-      }
-      return captured.toResponse();
+      if (!invoke) return { status: 200 };
+      const answer = invoke.body;
+      if (answer === undefined || answer === null) return { status: invoke.status };
+      return typeof answer === 'string' ? { status: invoke.status, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: answer } : { status: invoke.status, body: answer as object };
     },
 
     async send(to, activity) {
@@ -261,31 +272,50 @@ export function parseRetryAfter(value: string | undefined): number | undefined {
   return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
 }
 
-/** The Express-like response botbuilder's CloudAdapter.process writes to, captured for our HTTP server. */
-class CapturedResponse {
-  socket: unknown = null;
-  code = 200;
-  body: unknown = undefined;
-  readonly headers: Record<string, string> = {};
+type AuthenticateRequestResult = Awaited<ReturnType<ConfigurationBotFrameworkAuthentication['authenticateRequest']>>;
 
-  status(code: number): void {
-    this.code = code;
+/**
+ * CloudAdapter, run on a request already authenticated. `CloudAdapter.process` would authenticate
+ * again and print every refusal's stack trace to stderr: a flood of forged requests would flood the log.
+ */
+class TurnAdapter extends CloudAdapter {
+  runAuthenticated(identity: AuthenticateRequestResult, activity: Activity, logic: (context: TurnContext) => Promise<void>): Promise<{ status: number; body?: unknown } | undefined> {
+    return this.processActivity(identity, activity, logic);
   }
+}
 
-  header(name: string, value: unknown): void {
-    this.headers[name.toLowerCase()] = String(value);
+// botbuilder accepts tokens up to 5 minutes past their expiry.
+const EXPIRY_TOLERANCE_SECONDS = 300;
+
+/**
+ * What the Authorization header alone shows is wrong, checked without a key: not `Bearer` and a JWT's
+ * shape (three base64url parts, a JSON header naming an algorithm), or expired (botbuilder would
+ * print the stack trace of every expired token it is shown). Undefined when only the signature can tell.
+ */
+export function bearerTokenProblem(authorization: string | string[] | undefined, nowMs: number): 'no token' | 'expired token' | undefined {
+  if (typeof authorization !== 'string' || authorization.length > 16_384) return 'no token';
+  const match = /^Bearer\s+([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)$/i.exec(authorization.trim());
+  if (!match) return 'no token';
+  try {
+    const header = JSON.parse(Buffer.from(match[1]!, 'base64url').toString('utf8')) as { alg?: unknown };
+    if (typeof header.alg !== 'string' || header.alg.toLowerCase() === 'none') return 'no token';
+    const payload = JSON.parse(Buffer.from(match[2]!, 'base64url').toString('utf8')) as { exp?: unknown };
+    if (typeof payload.exp === 'number' && payload.exp + EXPIRY_TOLERANCE_SECONDS < nowMs / 1000) return 'expired token';
+  } catch {
+    return 'no token';
   }
+  return undefined;
+}
 
-  send(body?: unknown): void {
-    if (body !== undefined) this.body = body;
+/** What botbuilder's own request handling does to an activity: its timestamps become Dates. */
+function withDates(activity: Record<string, unknown>): Record<string, unknown> {
+  const fixed = { ...activity };
+  for (const [field, raw] of [['timestamp', 'rawTimestamp'], ['expiration', 'rawExpiration'], ['localTimestamp', 'rawLocalTimestamp']] as const) {
+    const value = fixed[field];
+    if (typeof value === 'string') {
+      fixed[raw] = value;
+      fixed[field] = new Date(value);
+    }
   }
-
-  end(): void {}
-
-  toResponse(): HttpResponse {
-    const body = this.body;
-    if (body === undefined || body === null) return { status: this.code, headers: this.headers };
-    if (typeof body === 'string' || Buffer.isBuffer(body)) return { status: this.code, headers: { 'content-type': 'text/plain; charset=utf-8', ...this.headers }, body };
-    return { status: this.code, headers: this.headers, body: body as object };
-  }
+  return fixed;
 }

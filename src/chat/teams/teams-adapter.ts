@@ -54,7 +54,9 @@ export async function createTeamsAdapter(options: TeamsAdapterOptions): Promise<
   const context: TeamsContext = { core, connection, directory, log, tenantId };
   const bot = new TeamsBot(context);
   const notifier = new TeamsNotifier(context);
-  options.http?.route('POST', '/api/messages', (request) => connection.handle(request, bot.onActivity));
+  options.http?.route('POST', '/api/messages', (request) => connection.handle(request, bot.onActivity), {
+    ...(connection.refuseBeforeBody ? { beforeBody: (headers) => connection.refuseBeforeBody?.(headers) } : {}),
+  });
 
   let timer: NodeJS.Timeout | undefined;
   const teamsIds = () =>

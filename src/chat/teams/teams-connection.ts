@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import type { HttpRequest, HttpResponse } from '../../http/http-server.js';
 
 /**
@@ -16,6 +17,11 @@ export interface TeamsConnection {
    * the invoke response for invokes, 200 otherwise.
    */
   handle(request: HttpRequest, onActivity: ActivityHandler): Promise<HttpResponse>;
+  /**
+   * The answer to a request whose headers alone show it is unauthenticated (no Bot Framework token),
+   * given before its body is read; undefined to go on. Optional: test connections may leave it out.
+   */
+  refuseBeforeBody?(headers: IncomingHttpHeaders): HttpResponse | undefined;
   /** Sends an activity into an existing conversation; returns the new activity's id. */
   send(to: ConversationAddress, activity: OutboundActivity): Promise<string>;
   /**

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { CardView, ChannelNotice, DirectMessage } from '../../core/messages/views.js';
-import { NotifyError, type Notifier, type PersonIdentity } from '../../core/ports/notifier.js';
+import type { IssuedSecret } from '../../core/ports/issuer.js';
+import { NotifyError, type Notifier, type PersonIdentity, type SecretMeasure } from '../../core/ports/notifier.js';
 import type { MessageRef } from '../../core/ports/request-store.js';
 import { cardMessage } from './cards/adaptive-card.js';
 import { approvalCard } from './cards/approval-card.js';
@@ -17,6 +18,12 @@ const CardLocationSchema = z.object({
   tenantId: z.string().optional(),
   botId: z.string().optional(),
 });
+
+/** Teams refuses a message (its activity, as JSON) larger than about 28 KB. */
+export const MAX_MESSAGE_BYTES = 28 * 1024;
+// What a DM card takes besides its secret: title, lines, receipt details, buttons, envelope.
+const DM_ALLOWANCE_BYTES = 4 * 1024;
+const utf8Bytes = (text: string): number => new TextEncoder().encode(text).length;
 
 /** A person unreachable in Teams is announced in the approvers' channel once per request. */
 const UNREACHABLE_NOTICE_MS = 24 * 60 * 60_000;
@@ -45,6 +52,10 @@ export class TeamsNotifier implements Notifier {
     const address = aad ? await this.lookup(() => this.context.directory.user(aad)) : undefined;
     if (!address) return this.unreachable(person, message, 'they have not installed jitbot in Teams or chatted with it yet');
     const activity = cardMessage(directMessageCard(message), message.title);
+    // The core checks the size before the grant is active; this backstop never lets Teams cut or refuse a secret.
+    if (message.secret && utf8Bytes(JSON.stringify(activity)) > MAX_MESSAGE_BYTES) {
+      throw new NotifyError(`the secret of ${message.requestId} does not fit in one Teams message`, false);
+    }
     try {
       const to = await this.personalChat(address);
       await this.context.connection.send(to, activity);
@@ -54,6 +65,10 @@ export class TeamsNotifier implements Notifier {
       }
       throw toNotifyError(error, `send ${message.kind} for ${message.requestId} to ${person.name}`);
     }
+  }
+
+  measureSecret(secret: IssuedSecret): SecretMeasure {
+    return { bytes: utf8Bytes(JSON.stringify(secret.value)) + utf8Bytes(JSON.stringify(secret.label)) + DM_ALLOWANCE_BYTES, maxBytes: MAX_MESSAGE_BYTES, platform: 'Microsoft Teams' };
   }
 
   async postCard(channel: string, view: CardView): Promise<MessageRef> {

@@ -182,7 +182,8 @@ export const AccessRequestSchema = z.discriminatedUnion('status', [
   Decided.extend({ status: z.literal('denied'), deniedBy: z.string(), denyReason: z.string() }),
   Common.extend({ status: z.literal('cancelled'), cancelledAt: z.number() }),
   Common.extend({ status: z.literal('timed_out'), timedOutAt: z.number() }),
-  Decided.extend({ status: z.literal('failed'), failedAt: z.number(), error: z.string() }),
+  // `undeliveredReceipt`: issued, but the credential could not be handed over (too large for chat); the revoke uses it.
+  Decided.extend({ status: z.literal('failed'), failedAt: z.number(), error: z.string(), undeliveredReceipt: IssueReceiptSchema.optional() }),
 ]);
 export type AccessRequest = z.infer<typeof AccessRequestSchema>;
 export type RequestStatus = AccessRequest['status'];

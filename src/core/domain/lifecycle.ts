@@ -15,7 +15,7 @@ export type LifecycleEvent =
   | { type: 'time_out'; at: number }
   | { type: 'start_issue'; at: number }
   | { type: 'issued'; at: number; window: Window; receipt: IssueReceipt }
-  | { type: 'issue_failed'; at: number; error: string }
+  | { type: 'issue_failed'; at: number; error: string; receipt?: IssueReceipt }
   | { type: 'end'; at: number; reason: EndReason; by: Actor; note?: string }
   | { type: 'revoke_attempt_failed'; at: number; error: string; markFailed: boolean }
   | { type: 'revoke_succeeded'; at: number }
@@ -98,7 +98,7 @@ export function applyEvent(request: AccessRequest, event: LifecycleEvent): Acces
     case 'issue_failed': {
       const r = expect(request, event, ['approved', 'issuing']);
       const { issueAttempts: _attempts, ...rest } = r as RequestIn<'issuing'>;
-      return { ...rest, status: 'failed', failedAt: event.at, error: event.error };
+      return { ...rest, status: 'failed', failedAt: event.at, error: event.error, ...(event.receipt ? { undeliveredReceipt: event.receipt } : {}) };
     }
     case 'end': {
       const r = expect(request, event, ['active']);

@@ -323,3 +323,9 @@ function endPhrase(request: Extract<AccessRequest, { endReason: unknown }>): str
       return `revoked by ${describeActor(request.endedBy)}`;
   }
 }
+
+/** Why a grant failed when its credential is too large for one chat message (the requester's DM says it). */
+export function secretTooLargeText(secretBytes: number, limit: { maxBytes: number; platform: string }): string {
+  const kb = (bytes: number): string => `${Math.max(1, Math.ceil(bytes / 1024))} KB`;
+  return `the credential is ${kb(secretBytes)}, more than ${limit.platform} can deliver whole in one message (${kb(limit.maxBytes)}); it was not sent and is being revoked. Ask an admin to have the issuer return a smaller credential`;
+}

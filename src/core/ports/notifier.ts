@@ -1,5 +1,6 @@
 import type { Person } from '../policy/policy-schema.js';
 import type { CardView, DirectMessage, ChannelNotice } from '../messages/views.js';
+import type { IssuedSecret } from './issuer.js';
 import type { MessageRef } from './request-store.js';
 
 /** A person as a notifier sees them: the policy name and every identity the policy knows. */
@@ -22,6 +23,20 @@ export interface Notifier {
   updateCard(ref: MessageRef, card: CardView): Promise<void>;
   /** Posts a one-off notice (e.g. a revocation failing) into a channel. */
   postNotice(channel: string, notice: ChannelNotice): Promise<void>;
+  /**
+   * How many bytes of one DM an issued secret takes here (as this platform encodes it, with the rest
+   * of the DM), and the most one message carries. Absent when there is no limit (the console). A
+   * secret over the limit is never cut: the grant fails instead and what was issued is revoked.
+   */
+  measureSecret?(secret: IssuedSecret): SecretMeasure;
+}
+
+/** An issued secret against one platform's message size limit. */
+export interface SecretMeasure {
+  bytes: number;
+  maxBytes: number;
+  /** The platform as people name it ("Slack", "Microsoft Teams"). */
+  platform: string;
 }
 
 /** A failed delivery. `retryable: false` means retrying cannot help (e.g. the person never installed the app). */

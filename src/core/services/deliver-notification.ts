@@ -1,8 +1,8 @@
 import type { AccessRequest } from '../domain/access-request.js';
-import { buildCard, buildDirectMessage, revokeFailedNotice, revokeRecoveredNotice, unreachableNotice, type CardView, type ChannelNotice } from '../messages/views.js';
+import { buildCard, buildDirectMessage, revokeFailedNotice, revokeRecoveredNotice, secretTooLargeText, unreachableNotice, type CardView, type ChannelNotice } from '../messages/views.js';
 import { eligibleApprovers, membersOf } from '../policy/evaluate-policy.js';
 import type { IssuedSecret } from '../ports/issuer.js';
-import type { Notifier } from '../ports/notifier.js';
+import type { Notifier, SecretMeasure } from '../ports/notifier.js';
 import { NotifyError } from '../ports/notifier.js';
 import type { Notification } from '../ports/scheduler.js';
 import { personIdentity, resourceOf, type CoreDeps } from './core-context.js';
@@ -66,6 +66,23 @@ async function deliverCard(deps: CoreDeps, request: AccessRequest): Promise<void
   }
 }
 
+/** The notifier that delivers a DM to `personName` about `request`: the one it came from, else the first that knows them. */
+export function directNotifierFor(deps: CoreDeps, request: AccessRequest, personName: string): Notifier | undefined {
+  const person = personIdentity(deps.policy(), personName);
+  const candidates = deps.notifiers.filter((n) => n.knows(person));
+  return candidates.find((n) => n.platform === request.via) ?? candidates[0];
+}
+
+/**
+ * Why a secret cannot reach the requester whole, or undefined when it can. Checked when the issuer
+ * answers, before the grant counts as active: a chat message that cannot carry it would cut it.
+ */
+export function undeliverableSecret(deps: CoreDeps, request: AccessRequest, secret: IssuedSecret): { error: string; measure: SecretMeasure } | undefined {
+  const measure = directNotifierFor(deps, request, request.requester)?.measureSecret?.(secret);
+  if (!measure || measure.bytes <= measure.maxBytes) return undefined;
+  return { error: secretTooLargeText(new TextEncoder().encode(secret.value).length, measure), measure };
+}
+
 async function deliverDirect(
   deps: CoreDeps,
   request: AccessRequest,
@@ -79,10 +96,8 @@ async function deliverDirect(
   // A "received" delivered late, after a person decided (a retry, a busy queue), would tell of a state
   // that is gone: the decision's own DM says what happened.
   if (kind === 'received' && request.approvalsRequired > 0 && request.status !== 'pending') return;
-  const policy = deps.policy();
-  const person = personIdentity(policy, personName);
-  const candidates = deps.notifiers.filter((n) => n.knows(person));
-  const preferred = candidates.find((n) => n.platform === request.via) ?? candidates[0];
+  const person = personIdentity(deps.policy(), personName);
+  const preferred = directNotifierFor(deps, request, personName);
   if (!preferred) {
     deps.log.warn({ requestId: request.id, person: personName, kind }, 'no chat platform can reach this person; direct message not sent');
     await deps.store.appendAudit({

@@ -1,10 +1,11 @@
-import type { AccessRequest, RequestId, Window } from '../domain/access-request.js';
+import type { AccessRequest, IssueReceipt, RequestId, Window } from '../domain/access-request.js';
 import { SYSTEM_ACTOR } from '../domain/access-request.js';
 import { isJitError } from '../domain/errors.js';
 import { applyEvent } from '../domain/lifecycle.js';
 import type { GrantContext } from '../ports/issuer.js';
 import { IssuerError } from '../ports/issuer.js';
 import { mutate, personIdentity, resourceOf, type CoreDeps } from './core-context.js';
+import { undeliverableSecret } from './deliver-notification.js';
 import { discardPipelineCredential, keepPipelineCredential } from './pipeline-credentials.js';
 import { scheduleReminder, withWaiting } from './review-request.js';
 
@@ -39,6 +40,13 @@ export async function runIssue(deps: CoreDeps, id: RequestId, attempt: { made: n
   try {
     const result = await issuer.issue(grant);
     const secret = result.secret;
+    // Never cut, never half-delivered: a credential chat cannot carry whole fails the grant, and is revoked.
+    const undeliverable = secret && !issuing.pipeline ? undeliverableSecret(deps, issuing, secret) : undefined;
+    if (undeliverable) {
+      const { bytes, maxBytes, platform } = undeliverable.measure;
+      await failIssue(deps, id, undeliverable.error, { receipt: result.receipt, detail: { reason: 'secret_too_large', bytes, maxBytes, platform } });
+      return DONE;
+    }
     // A pipeline collects its secret through the API: it is kept (sealed) before the grant shows as
     // active, so a pipeline that sees `active` finds the credential waiting.
     if (secret && issuing.pipeline) await keepPipelineCredential(deps, id, secret);
@@ -81,10 +89,10 @@ export async function runIssue(deps: CoreDeps, id: RequestId, attempt: { made: n
   }
 }
 
-async function failIssue(deps: CoreDeps, id: RequestId, error: string): Promise<void> {
+async function failIssue(deps: CoreDeps, id: RequestId, error: string, issued: { receipt: IssueReceipt; detail: Record<string, unknown> } | undefined = undefined): Promise<void> {
   const { after } = await mutate(deps, id, (c) => ({
-    after: applyEvent(c, { type: 'issue_failed', at: deps.clock.now(), error }),
-    audit: { type: 'grant.issue_failed', actor: SYSTEM_ACTOR, data: { error } },
+    after: applyEvent(c, { type: 'issue_failed', at: deps.clock.now(), error, ...(issued ? { receipt: issued.receipt } : {}) }),
+    audit: { type: 'grant.issue_failed', actor: SYSTEM_ACTOR, data: { error, ...issued?.detail } },
   }));
   // The issuer may have created something before failing: revoke whatever might exist.
   await deps.scheduler.revokeAt(id, deps.clock.now());
@@ -166,7 +174,7 @@ async function defensiveRevoke(deps: CoreDeps, request: AccessRequest): Promise<
   if (!resource || !issuer) return DONE;
   const window = { start: request.createdAt, end: deps.clock.now() };
   try {
-    await issuer.revoke(grantContext(deps, request, window), undefined);
+    await issuer.revoke(grantContext(deps, request, window), request.status === 'failed' ? request.undeliveredReceipt : undefined);
   } catch (error) {
     return { kind: 'retry', error: errorText(error) };
   }

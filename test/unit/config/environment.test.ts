@@ -60,7 +60,7 @@ describe('loadEnvironment', () => {
       redisUrl: 'redis://:pw@redis.internal:6379/2',
       port: 8080,
       host: '127.0.0.1',
-      slack: { mode: 'http', botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, appToken: undefined, apiUrl: 'http://127.0.0.1:9999/api/' },
+      slack: { mode: 'http', botToken: BOT_TOKEN, signingSecret: SIGNING_SECRET, appToken: undefined, apiUrl: 'http://127.0.0.1:9999/api/', installation: {} },
       teams: { insecureNoAuth: false, appId: '00000000-0000-0000-0000-000000000001', appPassword: TEAMS_PASSWORD, tenantId: 'contoso.onmicrosoft.com' },
       logLevel: 'debug',
       dataDir: '/var/lib/jitbot',
@@ -74,7 +74,16 @@ describe('loadEnvironment', () => {
       appToken: APP_TOKEN,
       signingSecret: undefined,
       apiUrl: undefined,
+      installation: {},
     });
+  });
+
+  it('pins the Slack installation from SLACK_TEAM_ID, SLACK_ENTERPRISE_ID and SLACK_APP_ID, and names a malformed one', () => {
+    const pinned = { SLACK_BOT_TOKEN: BOT_TOKEN, SLACK_APP_TOKEN: APP_TOKEN, SLACK_TEAM_ID: 'T0123ABCD', SLACK_ENTERPRISE_ID: 'E0123ABCD', SLACK_APP_ID: 'A0123ABCD' };
+    expect(loadEnvironment(pinned).slack?.installation).toEqual({ teamId: 'T0123ABCD', enterpriseId: 'E0123ABCD', appId: 'A0123ABCD' });
+    expect(failure({ ...pinned, SLACK_TEAM_ID: 'workspace' }).problems).toEqual([
+      { variable: 'SLACK_TEAM_ID', message: 'expected a workspace id such as T0123ABCD (got "workspace")' },
+    ]);
   });
 
   it('allows Teams without auth for the emulator, and treats empty values as unset', () => {

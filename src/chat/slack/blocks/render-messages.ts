@@ -72,15 +72,33 @@ export function renderCard(card: CardView, slackIdOf: SlackIdOf): SlackMessage {
 const SECRET_CHUNK = LIMITS.sectionText - 10;
 const MAX_SECRET_SECTIONS = LIMITS.messageBlocks - 12;
 
+/**
+ * The most of a DM a secret may take, escaped as sent. Slack documents no single size limit for a
+ * message of blocks; this one is kept far inside what the block limits allow (38 sections of 2990
+ * characters) and is the same as Teams', so a credential either arrives whole on both or fails on both.
+ */
+export const MAX_SECRET_BYTES = 28 * 1024;
+
+/** A secret as it goes into the DM's code blocks: escaped, and never closing the block early. */
+export function secretAsSent(value: string): string {
+  return escapeText(value).replace(/```/g, '`\u200b``');
+}
+
+/** Thrown when a secret would not fit whole: it is never cut. */
+export class SecretTooLargeError extends Error {
+  override readonly name = 'SecretTooLargeError';
+}
+
 /** A DM: title, lines, the issued secret (in this DM only, in a code block) and buttons. */
 export function renderDirectMessage(message: DirectMessage): SlackMessage {
   const blocks: KnownBlock[] = [header(message.title)];
   if (message.lines.length > 0) blocks.push(section(plain(message.lines.join('\n'))));
   if (message.secret) {
     blocks.push(section(markdown(`*${fit(message.secret.label, 200)}* (shown only here):`)));
-    const escaped = escapeText(message.secret.value).replace(/```/g, '`\u200b``');
+    const escaped = secretAsSent(message.secret.value);
     const chunks: string[] = [];
-    for (let at = 0; at < escaped.length && chunks.length < MAX_SECRET_SECTIONS; ) {
+    for (let at = 0; at < escaped.length; ) {
+      if (chunks.length === MAX_SECRET_SECTIONS) throw new SecretTooLargeError(`the secret of ${message.requestId} does not fit in one Slack message`);
       // Never cut through an entity.
       let end = Math.min(escaped.length, at + SECRET_CHUNK);
       const amp = escaped.lastIndexOf('&', end);
@@ -91,6 +109,7 @@ export function renderDirectMessage(message: DirectMessage): SlackMessage {
     for (const chunk of chunks) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `\`\`\`${chunk}\`\`\``, verbatim: true } });
   }
   blocks.push(...renderButtons(message.actions));
+  if (message.secret && blocks.length > LIMITS.messageBlocks) throw new SecretTooLargeError(`the secret of ${message.requestId} does not fit in one Slack message`);
   return { text: fit(message.title, LIMITS.fallbackText), blocks: capBlocks(blocks, LIMITS.messageBlocks) };
 }
 

@@ -5,6 +5,7 @@ import type { JitCore } from '../../../core/services/create-core.js';
 import type { HomePublisher } from '../app-home.js';
 import { replyText } from '../blocks/render-messages.js';
 import { renderNoticeModal, type ModalView } from '../blocks/render-views.js';
+import { isSlackResponseUrl } from '../response-url.js';
 import { fetchWithTimeout, slackErrorCode, type WebClient } from '../slack-web-client.js';
 
 /** What every Slack listener needs. */
@@ -13,6 +14,8 @@ export interface SlackDeps {
   client: WebClient;
   home: HomePublisher;
   log: Logger;
+  /** SLACK_API_URL: its origin is a Slack host too, for response_urls (GovSlack, private endpoints, tests). */
+  apiUrl?: string;
 }
 
 export type PersonActor = Actor & { kind: 'person' };
@@ -49,7 +52,10 @@ export function failureText(error: unknown, log: Logger): string {
  */
 export async function reply(deps: SlackDeps, target: ReplyTarget, text: string): Promise<void> {
   const safe = replyText(text);
-  if (target.responseUrl) {
+  if (target.responseUrl && !isSlackResponseUrl(target.responseUrl, deps.apiUrl)) {
+    // Never POSTed to: the answer goes by DM instead. The host is logged, never the whole URL.
+    deps.log.warn({ host: hostOf(target.responseUrl) }, 'response_url is not on a Slack host; answering by DM instead');
+  } else if (target.responseUrl) {
     try {
       const response = await fetchWithTimeout(target.responseUrl, {
         method: 'POST',
@@ -74,6 +80,14 @@ export async function reply(deps: SlackDeps, target: ReplyTarget, text: string):
     if (opened.channel?.id) await deps.client.chat.postMessage({ channel: opened.channel.id, text: safe });
   } catch (error) {
     deps.log.warn({ user: target.slackUserId, error: slackErrorCode(error) }, 'could not answer a Slack interaction');
+  }
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host.slice(0, 100);
+  } catch {
+    return '(not a URL)';
   }
 }
 

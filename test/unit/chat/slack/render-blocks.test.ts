@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LIMITS } from '../../../../src/chat/slack/blocks/block-kit.js';
-import { renderCard, renderDirectMessage, renderNotice } from '../../../../src/chat/slack/blocks/render-messages.js';
+import { SecretTooLargeError, renderCard, renderDirectMessage, renderNotice } from '../../../../src/chat/slack/blocks/render-messages.js';
 import { renderDenyForm, renderExtendForm, renderHome, renderRequestForm, decodeContext, encodeContext } from '../../../../src/chat/slack/blocks/render-views.js';
 import type { AccessRequest } from '../../../../src/core/domain/access-request.js';
 import { buildCard, buildDirectMessage, revokeFailedNotice } from '../../../../src/core/messages/views.js';
@@ -138,6 +138,13 @@ describe('Block Kit rendering stays within Slack’s limits and escapes user tex
       .map((b: Json) => String(b.text.text).slice(3, -3))
       .join('');
     expect(code.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&')).toBe(value);
+  });
+
+  it('a secret too long for one message is refused, never cut', () => {
+    const active = { ...buildDirectMessage('received', pending('r')), kind: 'active' as const };
+    expect(() => renderDirectMessage({ ...active, secret: { label: 'token', value: 'x'.repeat(120 * 1024) } })).toThrow(SecretTooLargeError);
+    // Escaping makes "&" five characters: 28 KB of them no longer fits either.
+    expect(() => renderDirectMessage({ ...active, secret: { label: 'token', value: '&'.repeat(28 * 1024) } })).toThrow(SecretTooLargeError);
   });
 
   it('the Home tab with 100 of everything stays under 100 blocks', () => {

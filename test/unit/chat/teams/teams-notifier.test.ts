@@ -173,4 +173,19 @@ describe('TeamsNotifier', () => {
     expect(error.retryable).toBe(false);
     expect(error.message).toContain('Add the jitbot app to that channel');
   });
+
+  it('measures a secret against the 28 KB a Teams message carries, and never sends one that would not fit', async () => {
+    const { notifier, connection } = setup();
+    const fits = notifier.measureSecret({ label: 'token', value: 'a'.repeat(20 * 1024) });
+    expect(fits.bytes).toBeLessThanOrEqual(fits.maxBytes);
+    const big = notifier.measureSecret({ label: 'token', value: 'a'.repeat(40 * 1024) });
+    expect(big).toMatchObject({ maxBytes: 28 * 1024, platform: 'Microsoft Teams' });
+    expect(big.bytes).toBeGreaterThan(big.maxBytes);
+    // JSON escaping counts: 14 KB of quotes take 28 KB in the card.
+    expect(notifier.measureSecret({ label: 'token', value: '"'.repeat(14 * 1024) }).bytes).toBeGreaterThan(28 * 1024);
+    const error = (await notifier.sendDirect(person('alice'), { ...dm, secret: { label: 'token', value: 'a'.repeat(40 * 1024) } }).catch((e: unknown) => e)) as NotifyError;
+    expect(error).toBeInstanceOf(NotifyError);
+    expect(error.retryable).toBe(false);
+    expect(connection.sent.some((s) => JSON.stringify(s).includes('a'.repeat(1000)))).toBe(false);
+  });
 });
