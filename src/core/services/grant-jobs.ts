@@ -7,6 +7,7 @@ import { IssuerError } from '../ports/issuer.js';
 import { mutate, personIdentity, resourceOf, type CoreDeps } from './core-context.js';
 import { discardPipelineCredential, keepPipelineCredential } from './pipeline-credentials.js';
 import { scheduleReminder, withWaiting } from './review-request.js';
+import { resourceNamed } from '../policy/policy-lookup.js';
 
 /** What a job runner should do after a handler returns. */
 export type JobOutcome =
@@ -248,7 +249,7 @@ export async function runReannounce(deps: CoreDeps, id: RequestId, round: number
 
 function grantContext(deps: CoreDeps, request: AccessRequest, window: Window): GrantContext {
   const policy = deps.policy();
-  const resource = policy.resources[request.resource];
+  const resource = resourceNamed(policy, request.resource);
   return {
     grantId: request.id,
     person: personIdentity(policy, request.requester),

@@ -9,6 +9,7 @@ import { cancelRequest, extendAccess, releaseAccess, revokeAccess } from './end-
 import { parseCommand, USAGE, type JitCommand } from './parse-command.js';
 import { requestAccess } from './request-access.js';
 import { approveRequest, denyRequest } from './review-request.js';
+import { resourceNamed } from '../policy/policy-lookup.js';
 
 type PersonActor = Actor & { kind: 'person' };
 
@@ -124,7 +125,7 @@ export async function runCommand(deps: CoreDeps, actor: PersonActor, command: Ji
 export function resourceChoices(deps: CoreDeps, person: string): ResourceChoice[] {
   const policy = deps.policy();
   return requestableResources(policy, person).map((name) => {
-    const resource = policy.resources[name]!;
+    const resource = resourceNamed(policy, name)!;
     const limits = durationLimits(policy, resource);
     return {
       name,
@@ -170,7 +171,7 @@ async function listText(deps: CoreDeps, person: string): Promise<string> {
 async function auditText(deps: CoreDeps, person: string, id: string): Promise<string> {
   const request = await loadRequest(deps, id);
   const policy = deps.policy();
-  const resource = policy.resources[request.resource];
+  const resource = resourceNamed(policy, request.resource);
   const allowed =
     request.requester === person ||
     isAdmin(policy, person) ||
