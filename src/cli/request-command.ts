@@ -295,7 +295,8 @@ async function withRetries<T extends { status: number }>(call: () => Promise<T>,
   for (let attempt = 0; ; attempt++) {
     try {
       const result = await call();
-      if ((result.status < 500 && result.status !== 429) || attempt >= 5) return result;
+      // 429 is a limit of the policy: the answer says which and when to ask again; retrying now cannot help.
+      if (result.status < 500 || attempt >= 5) return result;
     } catch (error) {
       if (error instanceof CliError || attempt >= 5 || (deadline !== undefined && Date.now() > deadline)) throw error;
       log(`jitbot unreachable (${(error as Error).message}); retrying`);
