@@ -131,8 +131,8 @@ export const AutoApproveRuleSchema = z
   })
   .strict();
 
-const openLimit = z.number().int().min(1).max(10_000);
-const perMinuteLimit = z.number().int().min(1).max(100_000);
+const openLimit = z.number().int().min(1).max(1_000_000);
+const perMinuteLimit = z.number().int().min(1).max(1_000_000);
 
 /** Defaults of `settings.limits`: enough for a person at work, far too few for a flood. */
 export const DEFAULT_LIMITS = { openPerRequester: 5, openPerPipeline: 5, requestsPerMinute: 10 } as const;
