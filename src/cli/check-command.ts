@@ -10,6 +10,7 @@ import { explainAccess, type AccessExplanation } from '../config/explain-access.
 import { formatProblem, loadPolicy } from '../config/load-policy.js';
 import { builtinIssuerFactories } from '../issuers/registry.js';
 import { pipelineWarnings } from '../pipelines/pipeline-warnings.js';
+import { issuerNamed, personNamed } from '../core/policy/policy-lookup.js';
 
 /** What `jitbot check` was asked. */
 export interface CheckOptions {
@@ -111,7 +112,7 @@ function printSummary(policy: Policy, file: string, print: (line: string) => voi
   );
   const width = Math.max(0, ...Object.keys(policy.resources).map((name) => name.length));
   for (const [name, resource] of Object.entries(policy.resources)) {
-    const type = policy.issuers[resource.issuer]?.type ?? '?';
+    const type = issuerNamed(policy, resource.issuer)?.type ?? '?';
     const approvers = membersOf(policy, resource.approvers).size;
     const { minMs, defaultMs, maxMs } = durationLimits(policy, resource);
     const parts = [
@@ -132,7 +133,7 @@ function printSummary(policy: Policy, file: string, print: (line: string) => voi
 }
 
 function printExplanation(policy: Policy, person: string, resource: string, print: (line: string) => void): number {
-  if (!policy.people[person]) {
+  if (!personNamed(policy, person)) {
     const guess = closestName(person, Object.keys(policy.people));
     print(`unknown person "${person}"${guess ? ` (did you mean "${guess}"?)` : ''}; people: ${Object.keys(policy.people).sort().join(', ')}`);
     return 1;

@@ -21,6 +21,7 @@ import {
 import type { AuditEvent } from '../core/domain/audit-event.js';
 import { formatDuration, parseDuration } from '../core/domain/duration.js';
 import { isJitError } from '../core/domain/errors.js';
+import { issuerNamed, resourceNamed } from '../core/policy/policy-lookup.js';
 import type { Policy } from '../core/policy/policy-schema.js';
 import { builtinIssuerFactories } from '../issuers/registry.js';
 import { loadStartupPolicy } from './run-command.js';
@@ -231,14 +232,14 @@ export function grantRows(requests: readonly AccessRequest[], policy: Policy, no
   const rows: GrantRow[] = [];
   for (const r of requests) {
     if (!('window' in r)) continue;
-    const issuer = policy.resources[r.resource]?.issuer ?? '?';
+    const issuer = resourceNamed(policy, r.resource)?.issuer ?? '?';
     rows.push({
       id: r.id,
       requester: r.requester,
       resource: r.resource,
       state: r.status,
       issuer,
-      issuerType: policy.issuers[issuer]?.type ?? '?',
+      issuerType: issuerNamed(policy, issuer)?.type ?? '?',
       endsAt: new Date(r.window.end).toISOString(),
       timeLeftMs: r.window.end - now,
       approvedBy: r.autoApprovedBy !== undefined && r.approvals.length === 0 ? ['policy'] : r.approvals.map((a) => a.person),

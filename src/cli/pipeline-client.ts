@@ -85,15 +85,16 @@ export function idTokenSource(env: NodeJS.ProcessEnv, audience: string, variable
 }
 
 /**
- * Network failures, 5xx and 429 answers are retried (same Idempotency-Key, so never twice): after
- * the answer's `Retry-After`, else with backoff; never past `deadline` (`--timeout`).
+ * Network failures and 5xx answers are retried (same Idempotency-Key, so never twice): after the
+ * answer's `Retry-After`, else with backoff; never past `deadline` (`--timeout`). A 429 is a limit of
+ * the policy: its message says which limit and when to ask again, so it is reported at once.
  */
 export async function withRetries(call: () => Promise<ApiResponse>, deadline?: number): Promise<ApiResponse> {
   for (let attempt = 0; ; attempt++) {
     let pause = Math.min(30_000, 1000 * 2 ** attempt);
     try {
       const result = await call();
-      if ((result.status < 500 && result.status !== 429) || attempt >= 5) return result;
+      if (result.status < 500 || attempt >= 5) return result;
       if (result.retryAfterMs !== undefined) pause = result.retryAfterMs;
       if (deadline !== undefined && Date.now() + pause > deadline) return result;
       log(`jitbot answered ${result.status}${result.body.error ? ` ${result.body.error}` : ''}; retrying in ${Math.ceil(pause / 1000)} s`);

@@ -1,4 +1,5 @@
 import { formatDuration, parseDuration } from '../core/domain/duration.js';
+import { ownEntry } from '../core/policy/policy-lookup.js';
 import type { IssuerFactory } from '../core/ports/issuer.js';
 import { closestName } from '../core/domain/closest-name.js';
 import type { PathSegments } from './policy-problem.js';
@@ -16,6 +17,7 @@ const PLATFORM_IDS = [
 ] as const;
 
 type RawMap = Record<string, unknown>;
+const NAME_MAPS = ['people', 'groups', 'issuers', 'resources', 'pipelines'] as const;
 const isMap = (value: unknown): value is RawMap => value !== null && typeof value === 'object' && !Array.isArray(value);
 const mapOf = (value: unknown): RawMap => (isMap(value) ? value : {});
 
@@ -29,6 +31,14 @@ export function crossCheckPolicy(raw: unknown, issuerFactories: ReadonlyMap<stri
   if (!isMap(raw)) return [];
   const problems: SchemaProblem[] = [];
   const report = (segments: PathSegments, message: string): void => void problems.push({ segments, message });
+
+  // A name the schema would drop without a word (zod skips "__proto__" keys): say so, or the entry
+  // would vanish from the policy that runs.
+  for (const section of NAME_MAPS) {
+    if (isMap(raw[section]) && Object.hasOwn(raw[section], '__proto__')) {
+      report([section, '__proto__'], `"__proto__" cannot be a name under ${section}: JavaScript reserves it; choose another name`);
+    }
+  }
 
   const people = mapOf(raw.people);
   const personNames = new Set(Object.keys(people));
@@ -174,7 +184,7 @@ export function crossCheckPolicy(raw: unknown, issuerFactories: ReadonlyMap<stri
 
     if (typeof resource.issuer === 'string') {
       const issuerNames = Object.keys(issuers);
-      if (!(resource.issuer in issuers)) {
+      if (!Object.hasOwn(issuers, resource.issuer)) {
         const guess = closestName(resource.issuer, issuerNames);
         const known = issuerNames.length ? `issuers: ${issuerNames.join(', ')}` : 'no issuers are defined under issuers:';
         report(at('issuer'), `unknown issuer "${resource.issuer}" (${guess ? `did you mean "${guess}"? ` : ''}${known})`);
@@ -271,13 +281,13 @@ function checkDeploymentGates(raw: RawMap, issuers: RawMap, report: (segments: P
   raw.deploymentProtection.forEach((gate: unknown, index) => {
     if (!isMap(gate) || typeof gate.resource !== 'string') return;
     const at = (...rest: string[]): PathSegments => ['deploymentProtection', index, ...rest];
-    const resource = resources[gate.resource];
+    const resource = ownEntry(resources, gate.resource);
     if (!isMap(resource)) {
       const guess = closestName(gate.resource, names);
       report(at('resource'), `unknown resource "${gate.resource}"${guess ? ` (did you mean "${guess}"?)` : ''}`);
       return;
     }
-    const issuer = typeof resource.issuer === 'string' ? issuers[resource.issuer] : undefined;
+    const issuer = typeof resource.issuer === 'string' ? ownEntry(issuers, resource.issuer) : undefined;
     if (isMap(issuer) && typeof issuer.type === 'string' && issuer.type !== 'none') {
       report(at('resource'), `${gate.resource} uses issuer "${resource.issuer}" of type ${issuer.type}; a deployment gate approves a deployment and issues nothing: use a resource whose issuer has type none`);
     }

@@ -1,4 +1,5 @@
 import { durationLimits, eligibleApprovers, isAdmin, membersOf, requesterSet, type DurationLimits } from '../core/policy/evaluate-policy.js';
+import { issuerNamed, personNamed, resourceNamed } from '../core/policy/policy-lookup.js';
 import type { Policy } from '../core/policy/policy-schema.js';
 
 /** An auto-approval rule as it applies to one person. */
@@ -36,8 +37,8 @@ export interface AccessExplanation {
 
 /** What `person` may do with `resourceName`, or undefined when either is not in the policy. */
 export function explainAccess(policy: Policy, person: string, resourceName: string): AccessExplanation | undefined {
-  const resource = policy.resources[resourceName];
-  if (!resource || !policy.people[person]) return undefined;
+  const resource = resourceNamed(policy, resourceName);
+  if (!resource || !personNamed(policy, person)) return undefined;
   const limits = durationLimits(policy, resource);
   const requesters = [...requesterSet(policy, resource)].sort();
   const autoApproval: AutoApprovalForPerson[] = [];
@@ -50,7 +51,7 @@ export function explainAccess(policy: Policy, person: string, resourceName: stri
     person,
     resource: resourceName,
     description: resource.description,
-    issuer: { name: resource.issuer, type: policy.issuers[resource.issuer]?.type },
+    issuer: { name: resource.issuer, type: issuerNamed(policy, resource.issuer)?.type },
     mayRequest: requesters.includes(person),
     requesterRefs: resource.requesters,
     requesters,

@@ -26,9 +26,8 @@ export function interpolateVariables(value: unknown, env: NodeJS.ProcessEnv): In
     if (typeof node === 'string') return replaceIn(node, segments);
     if (Array.isArray(node)) return node.map((item, index) => visit(item, [...segments, index]));
     if (node !== null && typeof node === 'object') {
-      const out: Record<string, unknown> = {};
-      for (const [key, item] of Object.entries(node)) out[key] = visit(item, [...segments, key]);
-      return out;
+      // fromEntries defines own keys: `out[key] = …` with key "__proto__" would set the prototype instead.
+      return Object.fromEntries(Object.entries(node).map(([key, item]) => [key, visit(item, [...segments, key])]));
     }
     return node;
   };

@@ -269,6 +269,11 @@ export class PipelineApi {
   }
 
   private failure(error: unknown): HttpResponse {
+    if (isJitError(error, 'POLICY.LIMIT_REACHED')) {
+      // RFC 6585: 429 with Retry-After; the body says which limit, as the chat reply does.
+      const retryAfter = Number(error.details.retryAfterSeconds) || 60;
+      return { status: 429, headers: { 'retry-after': String(retryAfter) }, body: { error: error.code, message: error.message, retryAfterSeconds: retryAfter } };
+    }
     if (isJitError(error)) return problem(statusFor(error.code), error.code, error.message);
     const correlation = Math.random().toString(36).slice(2, 10);
     this.options.log.error({ error: error instanceof Error ? error.message : String(error), correlation }, 'pipeline request failed');

@@ -2,6 +2,7 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
 import { z } from 'zod';
 import { PIPELINE_REQUESTER_PREFIX, type RequestId } from '../core/domain/access-request.js';
 import { pipelineMatches } from '../core/policy/evaluate-policy.js';
+import { pipelineNamed } from '../core/policy/policy-lookup.js';
 import type { PipelineProvider, Policy } from '../core/policy/policy-schema.js';
 import type { RequestStore } from '../core/ports/request-store.js';
 import type { VerifiedToken } from './oidc-verifier.js';
@@ -99,9 +100,8 @@ export function refuseBinding(binding: RequestBinding | undefined, policy: Polic
 function stillMatches(policy: Policy, principal: string, token: VerifiedToken): boolean {
   if (!principal.startsWith(PIPELINE_REQUESTER_PREFIX)) return false;
   const name = principal.slice(PIPELINE_REQUESTER_PREFIX.length);
-  // Own properties only: a principal named after an Object.prototype member is no principal.
-  if (!Object.hasOwn(policy.pipelines, name)) return false;
-  return pipelineMatches(policy.pipelines[name]!, token.provider.provider, token.claims);
+  const entry = pipelineNamed(policy, name);
+  return entry !== undefined && pipelineMatches(entry, token.provider.provider, token.claims);
 }
 
 function derive(salt: string, idempotencyKey: string): string {

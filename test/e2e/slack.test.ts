@@ -26,6 +26,8 @@ settings:
   reminderBefore: 6s
   minDuration: 10s
   reannounceAfter: 30m
+  # One process serves the whole file, alice asks many times: slack-limits.test.ts tests the limits.
+  limits: { openPerRequester: 100, requestsPerMinute: 1000 }
 people:
   alice: { slack: ${U.alice} }
   bob: { slack: ${U.bob} }

@@ -189,6 +189,12 @@ describe('Teams app (jitbot start, Bot Framework activities, fake Bot Connector)
     expect(cardText(noReason.body)).toContain('deploy needs a reason');
     const unknown = await sim.invoke(alice, 'requestSubmit', { resource: 'nope', duration: '1m', reason: 'x' });
     expect(cardText(unknown.body)).toContain('There is no resource "nope". You may request: audit-logs, deploy, two-keys.');
+    // Names every JavaScript object has are no resource either.
+    for (const name of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
+      const inherited = await sim.invoke(alice, 'requestSubmit', { resource: name, duration: '1h', reason: 'x' });
+      // (Card text escapes Markdown: `__proto__` shows as `\_\_proto\_\_`.)
+      expect(cardText(inherited.body)).toContain(`There is no resource "${name.replace(/_/g, '\\_')}". You may request: audit-logs, deploy, two-keys.`);
+    }
     const forbidden = await sim.invoke(alice, 'requestSubmit', { resource: 'break-glass', duration: '1m', reason: 'x' });
     expect(cardText(forbidden.body)).toContain('You may not request break-glass.');
     const essay = await sim.invoke(alice, 'requestSubmit', { resource: 'deploy', duration: '1m', reason: 'x'.repeat(3001) });

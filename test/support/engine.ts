@@ -16,7 +16,8 @@ import { deleteByPrefix, uniquePrefix } from './redis.js';
 export function testPolicy(overrides: Record<string, unknown> = {}): Policy {
   return PolicySchema.parse({
     version: 1,
-    settings: { approvalTimeout: '30s', reminderBefore: '1s', minDuration: '1s', reannounceAfter: '10s' },
+    // Engine tests make hundreds of requests as one person; request-limits.test.ts tests the limits.
+    settings: { approvalTimeout: '30s', reminderBefore: '1s', minDuration: '1s', reannounceAfter: '10s', limits: { openPerRequester: 10_000, openPerPipeline: 10_000, requestsPerMinute: 100_000 } },
     people: {
       alice: { slack: 'U0ALICE', email: 'alice@example.com' },
       bob: { slack: 'U0BOB' },

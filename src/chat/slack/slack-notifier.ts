@@ -7,6 +7,7 @@ import type { HomePublisher } from './app-home.js';
 import type { IssuedSecret } from '../../core/ports/issuer.js';
 import { MAX_SECRET_BYTES, SecretTooLargeError, renderCard, renderDirectMessage, renderNotice, secretAsSent, type SlackMessage } from './blocks/render-messages.js';
 import { toNotifyError, type WebClient } from './slack-web-client.js';
+import { personNamed } from '../../core/policy/policy-lookup.js';
 
 const MAX_REMEMBERED = 5000;
 
@@ -87,7 +88,7 @@ export class SlackNotifier implements Notifier {
   }
 
   /** The person's Slack id from the current policy, for mentions. */
-  readonly slackIdOf = (person: string): string | undefined => this.deps.core.deps.policy().people[person]?.slack;
+  readonly slackIdOf = (person: string): string | undefined => personNamed(this.deps.core.deps.policy(), person)?.slack;
 
   private async dmChannel(userId: string, about: string): Promise<string> {
     const known = this.dmChannels.get(userId);

@@ -10,6 +10,7 @@ import type { UserAddress } from './conversation-directory.js';
 import { refreshUserIds } from './refresh-users.js';
 import { ConnectorError, type ConversationAddress } from './teams-connection.js';
 import type { TeamsContext } from './teams-context.js';
+import { resourceNamed } from '../../core/policy/policy-lookup.js';
 
 /** What a Teams MessageRef keeps in `extra`: the thread's conversation, on its service. */
 const CardLocationSchema = z.object({
@@ -184,7 +185,7 @@ export class TeamsNotifier implements Notifier {
   private async announceUnreachable(person: PersonIdentity, message: DirectMessage, sentence: string): Promise<void> {
     const { core } = this.context;
     const request = await core.deps.store.get(message.requestId);
-    const channel = request ? core.deps.policy().resources[request.resource]?.channel.teams : undefined;
+    const channel = request ? resourceNamed(core.deps.policy(), request.resource)?.channel.teams : undefined;
     if (!channel) return;
     if (!(await core.deps.store.claimOnce(`teams:unreachable:${message.requestId}:${person.name}`, UNREACHABLE_NOTICE_MS))) return;
     await this.postNotice(channel, {

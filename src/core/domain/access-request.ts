@@ -207,6 +207,8 @@ export const REQUEST_STATUSES = [
 
 /** States in which the requester holds (or may hold) access that must be revoked. */
 export const HOLDS_ACCESS: ReadonlySet<RequestStatus> = new Set(['active', 'revoking', 'revoke_failed']);
+/** States a request is open in, for the open-request limits: not yet decided, or access not yet ended. */
+export const OPEN: ReadonlySet<RequestStatus> = new Set(['pending', 'approved', 'issuing', 'active']);
 /** States that can never change again. */
 export const FINAL: ReadonlySet<RequestStatus> = new Set([
   'expired',

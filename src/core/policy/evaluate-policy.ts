@@ -2,6 +2,7 @@ import { DEPLOYMENT_REQUESTER_PREFIX, PIPELINE_REQUESTER_PREFIX, type PipelineCo
 import { closestName } from '../domain/closest-name.js';
 import { JitError } from '../domain/errors.js';
 import { formatDuration, parseDuration } from '../domain/duration.js';
+import { groupNamed, personNamed, pipelineNamed, resourceNamed } from './policy-lookup.js';
 import type { DeploymentGate, PipelinePrincipal, PipelineProvider, Policy, Resource } from './policy-schema.js';
 
 /** The platforms a person can be known by. */
@@ -17,10 +18,10 @@ export function membersOf(policy: Policy, refs: readonly string[]): Set<string> 
   const out = new Set<string>();
   for (const ref of refs) {
     if (ref.startsWith(GROUP_PREFIX)) {
-      for (const person of policy.groups[ref.slice(GROUP_PREFIX.length)] ?? []) out.add(person);
+      for (const person of groupNamed(policy, ref.slice(GROUP_PREFIX.length)) ?? []) out.add(person);
     } else if (ref.startsWith(PIPELINE_REQUESTER_PREFIX)) {
-      if (policy.pipelines[ref.slice(PIPELINE_REQUESTER_PREFIX.length)]) out.add(ref);
-    } else if (policy.people[ref]) {
+      if (pipelineNamed(policy, ref.slice(PIPELINE_REQUESTER_PREFIX.length))) out.add(ref);
+    } else if (personNamed(policy, ref)) {
       out.add(ref);
     }
   }
@@ -45,7 +46,7 @@ export function requesterSet(policy: Policy, resource: Resource): Set<string> {
 }
 
 export function mayRequest(policy: Policy, person: string, resourceName: string): boolean {
-  const resource = policy.resources[resourceName];
+  const resource = resourceNamed(policy, resourceName);
   if (resource === undefined) return false;
   // A deployment gate asks for the resource its environment is mapped to, and only that one.
   if (person.startsWith(DEPLOYMENT_REQUESTER_PREFIX)) {
@@ -123,7 +124,7 @@ export function triggeringPerson(policy: Policy, pipeline: PipelineContext | und
 
 /** Whether jitbot can tell if this person triggered the run: the identity the provider names must be in the policy. */
 function canRecognise(policy: Policy, person: string, pipeline: PipelineContext): boolean {
-  const entry = policy.people[person];
+  const entry = personNamed(policy, person);
   return pipeline.provider === 'github' ? entry?.github !== undefined : pipeline.actorEmail !== undefined && entry?.email !== undefined;
 }
 
@@ -136,7 +137,7 @@ export function requestableResources(policy: Policy, person: string): string[] {
 
 /** Returns the resource or a typed error listing what the person may request instead. */
 export function resourceForRequest(policy: Policy, person: string, resourceName: string): Resource {
-  const resource = policy.resources[resourceName];
+  const resource = resourceNamed(policy, resourceName);
   const allowed = requestableResources(policy, person);
   const list = allowed.length ? `You may request: ${allowed.join(', ')}.` : 'You may not request any resource.';
   if (!resource) {
@@ -227,7 +228,7 @@ export function checkMayApprove(
   if (approver === requester) {
     throw new JitError('POLICY.SELF_APPROVAL', 'You cannot approve or deny your own request.');
   }
-  const resource = policy.resources[resourceName];
+  const resource = resourceNamed(policy, resourceName);
   if (!resource || !membersOf(policy, resource.approvers).has(approver)) {
     throw new JitError('POLICY.NOT_APPROVER', `You are not an approver for ${resourceName}.`);
   }

@@ -131,6 +131,35 @@ export const AutoApproveRuleSchema = z
   })
   .strict();
 
+const openLimit = z.number().int().min(1).max(1_000_000);
+const perMinuteLimit = z.number().int().min(1).max(1_000_000);
+
+/** Defaults of `settings.limits`: enough for a person at work, far too few for a flood. */
+export const DEFAULT_LIMITS = { openPerRequester: 5, openPerPipeline: 5, requestsPerMinute: 10 } as const;
+
+/**
+ * How many requests one requester may have open (pending, approved, being issued, or active) and
+ * make per minute. A pipeline principal (`pipeline:<name>`) counts as one requester, whichever run asks.
+ */
+export const LimitsSchema = z
+  .object({
+    /** Open requests per person. */
+    openPerRequester: openLimit.default(DEFAULT_LIMITS.openPerRequester),
+    /** Open requests per pipeline principal. */
+    openPerPipeline: openLimit.default(DEFAULT_LIMITS.openPerPipeline),
+    /** Requests made in any 60 seconds, per person or pipeline principal. */
+    requestsPerMinute: perMinuteLimit.default(DEFAULT_LIMITS.requestsPerMinute),
+  })
+  .strict()
+  .default(DEFAULT_LIMITS);
+export type Limits = z.infer<typeof LimitsSchema>;
+
+/** A resource's own limits: each one given replaces the setting for requests of this resource, counted over this resource alone. */
+export const ResourceLimitsSchema = z
+  .object({ openPerRequester: openLimit.optional(), openPerPipeline: openLimit.optional(), requestsPerMinute: perMinuteLimit.optional() })
+  .strict();
+export type ResourceLimits = z.infer<typeof ResourceLimitsSchema>;
+
 export const ResourceSchema = z
   .object({
     description: z.string().default(''),
@@ -160,6 +189,7 @@ export const ResourceSchema = z
       .object({ max: z.number().int().min(0).default(2), maxTotal: DurationSchema.optional() })
       .strict()
       .default({ max: 2 }),
+    limits: ResourceLimitsSchema.optional(),
   })
   .strict();
 export type Resource = z.infer<typeof ResourceSchema>;
@@ -174,9 +204,10 @@ export const SettingsSchema = z
     minDuration: DurationSchema.default(60_000),
     /** First re-announcement of an undecided request; later ones double the interval. */
     reannounceAfter: DurationSchema.default(15 * 60_000),
+    limits: LimitsSchema,
   })
   .strict()
-  .default({ approvalTimeout: 30 * 60_000, reminderBefore: 5 * 60_000, minDuration: 60_000, reannounceAfter: 15 * 60_000 });
+  .default({ approvalTimeout: 30 * 60_000, reminderBefore: 5 * 60_000, minDuration: 60_000, reannounceAfter: 15 * 60_000, limits: DEFAULT_LIMITS });
 
 /** The policy file, version 1, as SPEC.md describes it. Cross-references are checked separately. */
 export const PolicySchema = z

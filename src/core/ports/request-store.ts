@@ -1,5 +1,6 @@
 import type { AccessRequest, RequestId, RequestStatus } from '../domain/access-request.js';
 import type { AuditDraft, AuditEvent } from '../domain/audit-event.js';
+import type { LimitCheck } from '../policy/request-limits.js';
 
 /** Where a card was posted, so it can be updated later. Opaque to the core beyond these fields. */
 export interface MessageRef {
@@ -24,8 +25,12 @@ export interface RequestStore {
   nextId(): Promise<RequestId>;
   get(id: RequestId): Promise<AccessRequest | undefined>;
   getMany(ids: readonly RequestId[]): Promise<AccessRequest[]>;
-  /** Stores a new request (version 1) with its audit event. */
-  create(request: AccessRequest, audit: AuditDraft): Promise<AccessRequest>;
+  /**
+   * Stores a new request (version 1) with its audit event, unless one of `limits` is reached: then
+   * nothing is written and it throws `POLICY.LIMIT_REACHED` with details `{check, count, retryAfterMs}`
+   * (`check` is the index in `limits`). The check and the write are one atomic step.
+   */
+  create(request: AccessRequest, audit: AuditDraft, limits?: readonly LimitCheck[]): Promise<AccessRequest>;
   /** Replaces `before` with `after` if nobody changed it meanwhile; bumps the version; appends the audit event. */
   update(before: AccessRequest, after: AccessRequest, audit: AuditDraft): Promise<AccessRequest>;
   /** An audit event with no state change (refused attempts, revoke attempts, authentication failures). */

@@ -2,6 +2,7 @@ import type { AccessRequest, RequestId } from '../domain/access-request.js';
 import { isJitError } from '../domain/errors.js';
 import { checkMayApprove, eligibleApprovers, isAdmin } from '../policy/evaluate-policy.js';
 import type { Policy } from '../policy/policy-schema.js';
+import { resourceNamed } from '../policy/policy-lookup.js';
 import type { CoreDeps } from './core-context.js';
 
 /** The commands that take a request id (and the console's `/wait`). */
@@ -71,7 +72,7 @@ function mayReview(policy: Policy, person: string, request: AccessRequest, actio
 
 /** Who may read a request's history (`/jit audit`): its requester, the approvers of its resource, and admins. */
 export function mayReadHistory(policy: Policy, person: string, request: AccessRequest): boolean {
-  const resource = Object.hasOwn(policy.resources, request.resource) ? policy.resources[request.resource] : undefined;
+  const resource = resourceNamed(policy, request.resource);
   return (
     request.requester === person ||
     isAdmin(policy, person) ||

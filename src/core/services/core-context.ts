@@ -10,6 +10,7 @@ import type { Observer } from '../ports/observer.js';
 import type { RequestStore } from '../ports/request-store.js';
 import type { Scheduler } from '../ports/scheduler.js';
 import type { SecretBox } from '../ports/secret-box.js';
+import { personNamed, resourceNamed } from '../policy/policy-lookup.js';
 
 /** Tunables of the grant engine; defaults suit production, tests shorten them. */
 export interface EngineSettings {
@@ -44,7 +45,7 @@ export interface CoreDeps {
 }
 
 export function personIdentity(policy: Policy, name: string): PersonIdentity {
-  return { name, ...(policy.people[name] ?? {}) };
+  return { name, ...(personNamed(policy, name) ?? {}) };
 }
 
 export async function loadRequest(deps: CoreDeps, id: RequestId): Promise<AccessRequest> {
@@ -54,7 +55,7 @@ export async function loadRequest(deps: CoreDeps, id: RequestId): Promise<Access
 }
 
 export function resourceOf(deps: CoreDeps, request: AccessRequest): Resource | undefined {
-  return deps.policy().resources[request.resource];
+  return resourceNamed(deps.policy(), request.resource);
 }
 
 export interface Change {

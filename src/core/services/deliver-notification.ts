@@ -6,6 +6,7 @@ import type { Notifier, SecretMeasure } from '../ports/notifier.js';
 import { NotifyError } from '../ports/notifier.js';
 import type { Notification } from '../ports/scheduler.js';
 import { personIdentity, resourceOf, type CoreDeps } from './core-context.js';
+import { resourceNamed } from '../policy/policy-lookup.js';
 
 /** The channel a platform posts a resource's cards in; the console has a single shared one. */
 function channelFor(deps: CoreDeps, request: AccessRequest, notifier: Notifier): string | undefined {
@@ -34,7 +35,7 @@ export async function deliverNotification(deps: CoreDeps, notification: Notifica
 /** The approval card of a request as everybody sees it now (adapters add per-viewer actions). */
 export function cardOf(deps: CoreDeps, request: AccessRequest): CardView {
   const policy = deps.policy();
-  const resource = policy.resources[request.resource];
+  const resource = resourceNamed(policy, request.resource);
   return buildCard(request, resource?.description ?? '', resource ? eligibleApprovers(policy, resource, request.requester, request.pipeline) : []);
 }
 
@@ -121,7 +122,7 @@ async function deliverNotice(
   detail: string | undefined,
 ): Promise<void> {
   const policy = deps.policy();
-  const resource = policy.resources[request.resource];
+  const resource = resourceNamed(policy, request.resource);
   const message: ChannelNotice =
     notice === 'revoke_recovered'
       ? revokeRecoveredNotice(request)

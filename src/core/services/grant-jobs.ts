@@ -8,6 +8,7 @@ import { mutate, personIdentity, resourceOf, type CoreDeps } from './core-contex
 import { undeliverableSecret } from './deliver-notification.js';
 import { discardPipelineCredential, keepPipelineCredential } from './pipeline-credentials.js';
 import { scheduleReminder, withWaiting } from './review-request.js';
+import { resourceNamed } from '../policy/policy-lookup.js';
 
 /** What a job runner should do after a handler returns. */
 export type JobOutcome =
@@ -257,7 +258,7 @@ export async function runReannounce(deps: CoreDeps, id: RequestId, round: number
 
 function grantContext(deps: CoreDeps, request: AccessRequest, window: Window): GrantContext {
   const policy = deps.policy();
-  const resource = policy.resources[request.resource];
+  const resource = resourceNamed(policy, request.resource);
   return {
     grantId: request.id,
     person: personIdentity(policy, request.requester),

@@ -11,6 +11,7 @@ import { cancelRequest, extendAccess, releaseAccess, revokeAccess } from './end-
 import { parseCommand, USAGE, type CommandContext, type JitCommand } from './parse-command.js';
 import { requestAccess } from './request-access.js';
 import { approveRequest, denyRequest } from './review-request.js';
+import { resourceNamed } from '../policy/policy-lookup.js';
 
 type PersonActor = Actor & { kind: 'person' };
 
@@ -136,7 +137,7 @@ function commandContext(deps: CoreDeps): CommandContext {
 export function resourceChoices(deps: CoreDeps, person: string): ResourceChoice[] {
   const policy = deps.policy();
   return requestableResources(policy, person).map((name) => {
-    const resource = policy.resources[name]!;
+    const resource = resourceNamed(policy, name)!;
     const limits = durationLimits(policy, resource);
     return {
       name,

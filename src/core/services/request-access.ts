@@ -1,5 +1,5 @@
 import type { AccessRequest, Actor, PipelineContext } from '../domain/access-request.js';
-import { JitError } from '../domain/errors.js';
+import { JitError, isJitError } from '../domain/errors.js';
 import { normalizeReason } from '../domain/reason.js';
 import {
   approvalsNeeded,
@@ -9,6 +9,7 @@ import {
   eligibleApprovers,
   resourceForRequest,
 } from '../policy/evaluate-policy.js';
+import { limitReached, requestLimits, type LimitCheck } from '../policy/request-limits.js';
 import { personIdentity, type CoreDeps } from './core-context.js';
 
 export interface RequestAccessInput {
@@ -68,6 +69,7 @@ export async function requestAccess(deps: CoreDeps, input: RequestAccessInput): 
       ? { ...common, status: 'approved', decidedAt: now }
       : { ...common, status: 'pending', timeoutAt: now + policy.settings.approvalTimeout, waitingOn: approvers };
 
+  const limits = requestLimits(policy, resource, requester);
   const stored = await deps.store.create(request, {
     type: required === 0 ? 'request.auto_approved' : 'request.created',
     requestId: id,
@@ -80,7 +82,7 @@ export async function requestAccess(deps: CoreDeps, input: RequestAccessInput): 
       ...(autoRule !== undefined ? { autoApproveRule: autoRule } : {}),
       ...(input.pipeline ? { pipeline: pipelineAuditData(input.pipeline) } : {}),
     },
-  });
+  }, limits).catch((error: unknown) => refuseOverLimit(deps, input, requester, limits, error));
 
   if (stored.status === 'pending') {
     await deps.scheduler.timeoutAt(id, stored.timeoutAt);
@@ -92,6 +94,22 @@ export async function requestAccess(deps: CoreDeps, input: RequestAccessInput): 
   await deps.scheduler.notify({ kind: 'dm', requestId: id, person: requester, message: 'received' });
   deps.log.info({ requestId: id, resource: input.resource, requester, status: stored.status }, 'request created');
   return stored;
+}
+
+/**
+ * A request over a limit was not created (nothing stored, no job, no message): word the refusal, and
+ * audit it at most once a minute per requester, so that a flood cannot flood the trail either.
+ */
+async function refuseOverLimit(deps: CoreDeps, input: RequestAccessInput, requester: string, limits: readonly LimitCheck[], error: unknown): Promise<never> {
+  if (!isJitError(error, 'POLICY.LIMIT_REACHED')) throw error;
+  const check = limits[Number(error.details.check)];
+  if (!check) throw error;
+  const refusal = limitReached(check, { count: Number(error.details.count), retryAfterMs: Number(error.details.retryAfterMs) }, input.resource, requester);
+  if (await deps.store.claimOnce(`limit-audit:${requester}`, 60_000)) {
+    await deps.store.appendAudit({ type: 'request.limited', requestId: null, actor: input.actor, data: { resource: input.resource, ...refusal.details } });
+    deps.log.info({ requester, resource: input.resource, ...refusal.details }, 'request refused: limit reached (logged once a minute per requester)');
+  }
+  throw refusal;
 }
 
 /** What the trail keeps about a pipeline's run: identity and provenance, nothing secret. */

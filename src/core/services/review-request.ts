@@ -5,6 +5,7 @@ import { normalizeReason } from '../domain/reason.js';
 import { checkMayApprove, eligibleApprovers } from '../policy/evaluate-policy.js';
 import { mutate, type CoreDeps } from './core-context.js';
 import { denyNeedsReason } from './parse-command.js';
+import { resourceNamed } from '../policy/policy-lookup.js';
 
 type PersonActor = Actor & { kind: 'person' };
 
@@ -85,7 +86,7 @@ export function withWaiting(deps: CoreDeps, request: AccessRequest): AccessReque
     const { waitingOn: _gone, ...rest } = request;
     return rest as AccessRequest;
   }
-  const resource = deps.policy().resources[request.resource];
+  const resource = resourceNamed(deps.policy(), request.resource);
   const already = new Set(
     request.status === 'active' && request.pendingExtension ? request.pendingExtension.approvals.map((a) => a.person) : request.approvals.map((a) => a.person),
   );
@@ -101,7 +102,7 @@ export async function applyExtension(deps: CoreDeps, request: AccessRequest): Pr
   if (request.status !== 'active') return;
   await deps.scheduler.revokeAt(request.id, request.window.end);
   await scheduleReminder(deps, request);
-  const resource = deps.policy().resources[request.resource];
+  const resource = resourceNamed(deps.policy(), request.resource);
   if (resource && deps.issuer(resource.issuer)?.extend) {
     await deps.scheduler.extendAtIssuer(request.id, request.extensions.length);
   } else {

@@ -25,6 +25,21 @@ export class RedisKeys {
   waitingOn(person: string): string {
     return `${this.prefix}idx:waiting:${person}`;
   }
+  /** Ids of a requester's open requests (pending, approved, issuing, active): what open limits count. */
+  openBy(requester: string): string {
+    return `${this.prefix}idx:open:${requester}`;
+  }
+  /** The same, for one resource (resource names have no ":", so the pair is unambiguous). */
+  openByResource(resource: string, requester: string): string {
+    return `${this.prefix}idx:open-of:${resource}:${requester}`;
+  }
+  /** Requests a requester made in the last minute (a sorted set by time, expiring when idle). */
+  recentBy(requester: string): string {
+    return `${this.prefix}rate:${requester}`;
+  }
+  recentByResource(resource: string, requester: string): string {
+    return `${this.prefix}rate-of:${resource}:${requester}`;
+  }
   holdingAccessByEnd(): string {
     return `${this.prefix}idx:holding-access`;
   }

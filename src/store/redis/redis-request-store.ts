@@ -4,18 +4,32 @@ import type { Redis } from 'ioredis';
 import {
   AccessRequestSchema,
   HOLDS_ACCESS,
+  OPEN,
   type AccessRequest,
   type RequestId,
   type RequestStatus,
 } from '../../core/domain/access-request.js';
 import { AuditEventSchema, GENESIS_HASH, canonicalJson, type AuditDraft, type AuditEvent } from '../../core/domain/audit-event.js';
 import { JitError } from '../../core/domain/errors.js';
+import { RATE_WINDOW_MS, type LimitCheck } from '../../core/policy/request-limits.js';
 import type { AuditVerification, MessageRef, RequestStore } from '../../core/ports/request-store.js';
 import { RedisKeys } from './keys.js';
 
 const COMMIT_SCRIPT = readFileSync(new URL('./lua/commit.lua', import.meta.url), 'utf8');
 
-type IndexOp = ['ZADD', string, string] | ['ZREM' | 'SADD' | 'SREM', string, string];
+type IndexOp = ['ZADD' | 'ZREM' | 'SADD' | 'SREM' | 'WINDOW', string, string];
+type ScriptCheck = ['OPEN' | 'RATE', string, number];
+
+/** The keys a commit touches beyond its fixed four, each named to the script by its position in KEYS. */
+class ScriptKeys {
+  readonly list: string[] = [];
+
+  position(key: string): number {
+    let index = this.list.indexOf(key);
+    if (index === -1) index = this.list.push(key) - 1;
+    return 5 + index;
+  }
+}
 
 /** The client with the commit script defined on it (ioredis' defineCommand). */
 type CommitCapable = Redis & { jitCommit(...args: (string | number)[]): Promise<[number, string]> };
@@ -55,10 +69,25 @@ export class RedisRequestStore implements RequestStore {
     return results.flatMap(([error, json]) => (error || typeof json !== 'string' ? [] : [parseRecord(json)]));
   }
 
-  async create(request: AccessRequest, audit: AuditDraft): Promise<AccessRequest> {
+  async create(request: AccessRequest, audit: AuditDraft, limits: readonly LimitCheck[] = []): Promise<AccessRequest> {
     const stored = { ...request, version: 1 } as AccessRequest;
-    await this.commit(stored, '0', indexDiff(this.keys, undefined, stored), audit);
+    const checks = limits.map((check): ScriptCheck => [check.kind === 'open' ? 'OPEN' : 'RATE', this.limitKey(check, stored), check.limit]);
+    // Every request enters the per-minute windows, whichever limits apply now: a policy reload that
+    // adds a resource's own limit then counts what was already made.
+    const ops: IndexOp[] = [
+      ...indexDiff(this.keys, undefined, stored),
+      ['WINDOW', this.keys.recentBy(stored.requester), stored.id],
+      ['WINDOW', this.keys.recentByResource(stored.resource, stored.requester), stored.id],
+    ];
+    await this.commit(stored, '0', ops, audit, checks, stored.createdAt);
     return stored;
+  }
+
+  private limitKey(check: LimitCheck, request: AccessRequest): string {
+    if (check.kind === 'open') {
+      return check.scope === 'resource' ? this.keys.openByResource(request.resource, request.requester) : this.keys.openBy(request.requester);
+    }
+    return check.scope === 'resource' ? this.keys.recentByResource(request.resource, request.requester) : this.keys.recentBy(request.requester);
   }
 
   async update(before: AccessRequest, after: AccessRequest, audit: AuditDraft): Promise<AccessRequest> {
@@ -76,6 +105,8 @@ export class RedisRequestStore implements RequestStore {
     expectedVersion: string,
     ops: IndexOp[],
     audit: AuditDraft,
+    checks: ScriptCheck[] = [],
+    now = 0,
   ): Promise<AuditEvent> {
     const at = audit.at ?? new Date().toISOString();
     const rest = { actor: audit.actor, at, data: audit.data, requestId: audit.requestId, type: audit.type };
@@ -88,23 +119,38 @@ export class RedisRequestStore implements RequestStore {
     const recordKey = record ? this.keys.request(record.id) : '';
     const reqAuditKey = audit.requestId ? this.keys.requestAudit(audit.requestId) : '';
     try {
+      const keys = new ScriptKeys();
+      const checkArgs = checks.flatMap(([kind, key, limit]) => [kind, keys.position(key), limit]);
+      const opArgs = ops.flatMap(([op, key, member]) => [op, keys.position(key), member]);
       const [seq, hash] = await this.redis.jitCommit(
-        4,
+        4 + keys.list.length,
         recordKey,
         this.keys.auditStream(),
         this.keys.auditHead(),
         reqAuditKey,
+        ...keys.list,
         expectedVersion,
         record ? JSON.stringify(record) : '',
         record ? String(record.version) : '',
         before,
         after,
+        now,
+        RATE_WINDOW_MS,
+        checks.length,
+        ...checkArgs,
         ops.length,
-        ...ops.flat(),
+        ...opArgs,
       );
       return { ...rest, seq: Number(seq), prev: '', hash };
     } catch (error) {
       const message = (error as Error).message ?? '';
+      const limited = /LIMITED (\d+) (\d+) (-?\d+)/.exec(message);
+      if (limited) {
+        // Which of the checks refused, and what it counted: the core words the refusal.
+        throw new JitError('POLICY.LIMIT_REACHED', 'A limit on new requests is reached; nothing was created.', {
+          details: { check: Number(limited[1]), count: Number(limited[2]), retryAfterMs: Math.max(0, Number(limited[3])) },
+        });
+      }
       if (message.includes('CONFLICT')) {
         throw new JitError('REQUEST.CONFLICT', 'Someone else changed this request at the same moment; please try again.', {
           cause: error,
@@ -263,6 +309,11 @@ function indexDiff(keys: RedisKeys, before: AccessRequest | undefined, after: Ac
   const newWaiting = new Set(waitingOn(after));
   for (const person of oldWaiting) if (!newWaiting.has(person)) ops.push(['SREM', keys.waitingOn(person), after.id]);
   for (const person of newWaiting) if (!oldWaiting.has(person)) ops.push(['SADD', keys.waitingOn(person), after.id]);
+  const wasOpen = before !== undefined && OPEN.has(before.status);
+  if (OPEN.has(after.status) !== wasOpen) {
+    const op = wasOpen ? 'SREM' : 'SADD';
+    ops.push([op, keys.openBy(after.requester), after.id], [op, keys.openByResource(after.resource, after.requester), after.id]);
+  }
   const holds = HOLDS_ACCESS.has(after.status) && 'window' in after;
   if (holds) ops.push(['ZADD', keys.holdingAccessByEnd(), `${after.window.end}|${after.id}`]);
   else if (before && HOLDS_ACCESS.has(before.status)) ops.push(['ZREM', keys.holdingAccessByEnd(), after.id]);

@@ -23,7 +23,8 @@ export const AUDIENCE = 'https://jitbot.test';
 export function pipelinePolicy(overrides: Record<string, unknown> = {}): Policy {
   return PolicySchema.parse({
     version: 1,
-    settings: { approvalTimeout: '30s', reminderBefore: '1s', minDuration: '10s', reannounceAfter: '10m' },
+    // One pipeline principal makes every request of these files; pipeline-limits.test.ts tests the limits.
+    settings: { approvalTimeout: '30s', reminderBefore: '1s', minDuration: '10s', reannounceAfter: '10m', limits: { openPerRequester: 1000, openPerPipeline: 1000, requestsPerMinute: 10_000 } },
     people: {
       alice: { slack: 'U0ALICE', github: 'alice-gh' },
       bob: { slack: 'U0BOB', github: 'bob-gh' },

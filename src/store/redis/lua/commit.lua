@@ -1,16 +1,21 @@
--- One atomic commit: an optional compare-and-set of a request record, its index changes, and one
--- audit event appended to the hash chain. Either all of it happens or none of it does.
+-- One atomic commit: an optional compare-and-set of a request record, its limits, its index
+-- changes, and one audit event appended to the hash chain. Either all of it happens or none of it does.
 --
 -- KEYS[1] request record (hash: v, json), or '' for an audit-only commit
 -- KEYS[2] audit stream          KEYS[3] audit head (hash: seq, hash)
 -- KEYS[4] the request's audit list (seqs), or ''
+-- KEYS[5…] the index and limit keys the operations below name by their position in KEYS
 -- ARGV[1] expected version ('0' = must not exist, '' = no request write)
 -- ARGV[2] new record json       ARGV[3] new version
 -- ARGV[4] canonical audit json before the seq value   ARGV[5] … after it
--- ARGV[6] number of index operations, then 3 args each: op, key, member[, score folded as "score|member"]
--- Returns {seq, hash} or an error "CONFLICT <current version>".
+-- ARGV[6] now (ms)              ARGV[7] the per-minute window (ms)
+-- ARGV[8] number of limit checks, then 3 args each: OPEN|RATE, key position, limit
+-- then the number of index operations, then 3 args each: op, key position, member
+--   (ZADD members fold the score in as "score|member"; WINDOW adds the member at `now`)
+-- Returns {seq, hash}, or an error "CONFLICT <current version>" or "LIMITED <check> <count> <retry ms>".
 
 local record_key, stream_key, head_key, req_audit_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local now, window = tonumber(ARGV[6]), tonumber(ARGV[7])
 
 if ARGV[1] ~= '' then
   local current = redis.call('HGET', record_key, 'v')
@@ -19,6 +24,24 @@ if ARGV[1] ~= '' then
     if current then return redis.error_reply('CONFLICT ' .. current) end
   elseif current ~= expected then
     return redis.error_reply('CONFLICT ' .. tostring(current))
+  end
+end
+
+-- Limits are checked here, in the step that creates the request, so a burst cannot overshoot them.
+local checks = tonumber(ARGV[8])
+for i = 0, checks - 1 do
+  local kind, key, limit = ARGV[9 + i * 3], KEYS[tonumber(ARGV[10 + i * 3])], tonumber(ARGV[11 + i * 3])
+  if kind == 'OPEN' then
+    local count = redis.call('SCARD', key)
+    if count >= limit then return redis.error_reply('LIMITED ' .. i .. ' ' .. count .. ' 0') end
+  elseif kind == 'RATE' then
+    redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+    local count = redis.call('ZCARD', key)
+    if count >= limit then
+      -- Room comes back when enough of the oldest entries leave the window.
+      local oldest = redis.call('ZRANGE', key, count - limit, count - limit, 'WITHSCORES')
+      return redis.error_reply('LIMITED ' .. i .. ' ' .. count .. ' ' .. (tonumber(oldest[2]) + window - now))
+    end
   end
 end
 
@@ -78,12 +101,16 @@ if ARGV[1] ~= '' then
   redis.call('HSET', record_key, 'v', ARGV[3], 'json', ARGV[2])
 end
 
-local n = tonumber(ARGV[6])
+local first = 9 + checks * 3
+local n = tonumber(ARGV[first])
 for i = 0, n - 1 do
-  local op, key, arg = ARGV[7 + i * 3], ARGV[8 + i * 3], ARGV[9 + i * 3]
+  local op, key, arg = ARGV[first + 1 + i * 3], KEYS[tonumber(ARGV[first + 2 + i * 3])], ARGV[first + 3 + i * 3]
   if op == 'ZADD' then
     local sep = string.find(arg, '|', 1, true)
     redis.call('ZADD', key, string.sub(arg, 1, sep - 1), string.sub(arg, sep + 1))
+  elseif op == 'WINDOW' then
+    redis.call('ZADD', key, now, arg)
+    redis.call('PEXPIRE', key, window)
   elseif op == 'ZREM' or op == 'SADD' or op == 'SREM' then
     redis.call(op, key, arg)
   end
