@@ -143,7 +143,7 @@ export class MemoryScheduler implements Scheduler {
 
   async advanceTo(atMs: number): Promise<number> {
     let runs = await this.runDue();
-    for (let next = this.ordered()[0]; next && next.dueAt <= atMs; next = this.ordered()[0]) {
+    for (let next = this.soonest(); next && next.dueAt <= atMs; next = this.soonest()) {
       this.clock.set(next.dueAt);
       runs += await this.runDue();
     }
@@ -152,12 +152,19 @@ export class MemoryScheduler implements Scheduler {
   }
 
   private ordered(): MemoryJob[] {
-    // Map order is insertion order: among equal due times, the older job runs first.
-    return [...this.jobs.values()].filter((j) => !j.running).sort((a, b) => a.dueAt - b.dueAt);
+    // Map order is insertion order and sort is stable: among equal due times, the older job first.
+    return [...this.jobs.values()].sort((a, b) => a.dueAt - b.dueAt);
+  }
+
+  /** The job to run next: the soonest not running (one pass, not a sort: runDue calls it per job). */
+  private soonest(): MemoryJob | undefined {
+    let best: MemoryJob | undefined;
+    for (const job of this.jobs.values()) if (!job.running && (best === undefined || job.dueAt < best.dueAt)) best = job;
+    return best;
   }
 
   private nextDue(): MemoryJob | undefined {
-    const next = this.ordered()[0];
+    const next = this.soonest();
     return next && next.dueAt <= this.clock.now() ? next : undefined;
   }
 
