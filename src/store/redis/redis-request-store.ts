@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import {
@@ -9,10 +8,15 @@ import {
   type RequestId,
   type RequestStatus,
 } from '../../core/domain/access-request.js';
-import { AuditEventSchema, GENESIS_HASH, canonicalJson, type AuditDraft, type AuditEvent } from '../../core/domain/audit-event.js';
+import { AuditEventSchema, canonicalJson, type AuditDraft, type AuditEvent } from '../../core/domain/audit-event.js';
 import { JitError } from '../../core/domain/errors.js';
 import { RATE_WINDOW_MS, type LimitCheck } from '../../core/policy/request-limits.js';
-import type { AuditVerification, MessageRef, RequestStore } from '../../core/ports/request-store.js';
+import type { AdapterState, MessageRef } from '../../core/ports/adapter-state.js';
+import type { AuditLog, AuditVerification } from '../../core/ports/audit-log.js';
+import type { RequestRecords } from '../../core/ports/request-records.js';
+import type { Readiness } from '../../core/ports/request-store.js';
+import { AuditChainVerifier } from '../audit-chain.js';
+import { waitingOn } from '../request-index.js';
 import { RedisKeys } from './keys.js';
 
 const COMMIT_SCRIPT = readFileSync(new URL('./lua/commit.lua', import.meta.url), 'utf8');
@@ -39,7 +43,7 @@ type CommitCapable = Redis & { jitCommit(...args: (string | number)[]): Promise<
  * that checks the version, writes the record and its indexes, and appends the audit event to the
  * hash chain, atomically.
  */
-export class RedisRequestStore implements RequestStore {
+export class RedisRequestStore implements RequestRecords, AuditLog, AdapterState, Readiness {
   private readonly keys: RedisKeys;
 
   private readonly redis: CommitCapable;
@@ -208,56 +212,20 @@ export class RedisRequestStore implements RequestStore {
   }
 
   async verifyAudit(): Promise<AuditVerification> {
-    let expectedPrev = GENESIS_HASH;
-    let expectedSeq = 1;
-    let count = 0;
+    const verifier = new AuditChainVerifier();
     let start = '-';
     for (;;) {
       const batch = (await this.redis.xrange(this.keys.auditStream(), start, '+', 'COUNT', 1000)) as [string, string[]][];
       for (const [id, fields] of batch) {
         const f = fieldMap(fields);
-        const streamSeq = Number(id.split('-')[0]);
-        let body: { seq?: unknown };
-        try {
-          body = JSON.parse(f.body ?? '') as { seq?: unknown };
-        } catch {
-          return { ok: false, events: count, brokenAt: streamSeq, problem: `event ${streamSeq} is not valid JSON` };
-        }
-        if (streamSeq !== expectedSeq) {
-          return {
-            ok: false,
-            events: count,
-            brokenAt: expectedSeq,
-            problem: `event ${expectedSeq} is missing (the next stored event is ${streamSeq})`,
-          };
-        }
-        if (body.seq !== streamSeq) {
-          return { ok: false, events: count, brokenAt: streamSeq, problem: `event ${streamSeq} claims seq ${String(body.seq)}` };
-        }
-        if (f.prev !== expectedPrev) {
-          return { ok: false, events: count, brokenAt: streamSeq, problem: `event ${streamSeq} does not link to event ${streamSeq - 1}` };
-        }
-        const hash = sha256(expectedPrev + f.body);
-        if (hash !== f.hash) {
-          return { ok: false, events: count, brokenAt: streamSeq, problem: `event ${streamSeq} was altered (its hash does not match its content)` };
-        }
-        expectedPrev = hash;
-        expectedSeq += 1;
-        count += 1;
+        const broken = verifier.next({ position: Number(id.split('-')[0]), body: f.body ?? '', prev: f.prev ?? '', hash: f.hash ?? '' });
+        if (broken) return broken;
       }
       if (batch.length < 1000) break;
       start = `(${batch[batch.length - 1]![0]}`;
     }
     const head = await this.redis.hgetall(this.keys.auditHead());
-    if (head.seq !== undefined && Number(head.seq) !== count) {
-      return {
-        ok: false,
-        events: count,
-        brokenAt: count + 1,
-        problem: `the trail ends at event ${count} but ${head.seq} were written (events were removed from the end)`,
-      };
-    }
-    return { ok: true, events: count, lastHash: expectedPrev };
+    return verifier.finish(head.seq === undefined ? undefined : Number(head.seq));
   }
 
   async saveMessageRef(id: RequestId, ref: MessageRef): Promise<void> {
@@ -289,13 +257,6 @@ export class RedisRequestStore implements RequestStore {
   async ping(): Promise<void> {
     await this.redis.ping();
   }
-}
-
-/** The people a request is waiting on: its approvers minus those who already approved. */
-export function waitingOn(request: AccessRequest): string[] {
-  if (request.status === 'pending') return request.waitingOn ?? [];
-  if (request.status === 'active' && request.pendingExtension) return request.waitingOn ?? [];
-  return [];
 }
 
 function indexDiff(keys: RedisKeys, before: AccessRequest | undefined, after: AccessRequest): IndexOp[] {
@@ -333,10 +294,6 @@ function fieldMap(fields: string[]): Record<string, string> {
 function eventFromFields(fields: string[]): AuditEvent {
   const f = fieldMap(fields);
   return AuditEventSchema.parse({ ...JSON.parse(f.body ?? '{}'), prev: f.prev, hash: f.hash });
-}
-
-function sha256(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
 function byIdNumber(a: string, b: string): number {
