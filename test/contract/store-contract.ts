@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AccessRequest, RequestId } from '../../src/core/domain/access-request.js';
 import { GENESIS_HASH, canonicalJson, type AuditDraft, type AuditEvent } from '../../src/core/domain/audit-event.js';
 import { isJitError } from '../../src/core/domain/errors.js';
+import { applyEvent } from '../../src/core/domain/lifecycle.js';
 import type { LimitCheck } from '../../src/core/policy/request-limits.js';
 import type { RequestStore } from '../../src/core/ports/request-store.js';
 
@@ -131,7 +132,7 @@ export function describeStoreContract(name: string, setup: () => Promise<StoreCo
       expect(typeof (await limited(T0 + 3, open, 'bob'))).toBe('string');
       // A request that leaves the open states makes room.
       const before = (await store.get(first as RequestId))!;
-      await store.update(before, { ...before, status: 'cancelled', decidedAt: T0 + 4 } as AccessRequest, draft('request.cancelled', before.id));
+      await store.update(before, applyEvent(before, { type: 'cancel', at: T0 + 4 }), draft('request.cancelled', before.id));
       expect(typeof (await limited(T0 + 5, open))).toBe('string');
 
       const perMinute = [{ kind: 'perMinute', scope: 'requester', limit: 3 }] as const;
