@@ -212,20 +212,25 @@ export class RedisRequestStore implements RequestRecords, AuditLog, AdapterState
   }
 
   async verifyAudit(): Promise<AuditVerification> {
+    // The head is read first and the walk stops there: events appended while verifying (a live
+    // system) are after the snapshot, not a break in it.
+    const head = await this.redis.hgetall(this.keys.auditHead());
+    const written = head.seq === undefined ? undefined : Number(head.seq);
     const verifier = new AuditChainVerifier();
     let start = '-';
     for (;;) {
       const batch = (await this.redis.xrange(this.keys.auditStream(), start, '+', 'COUNT', 1000)) as [string, string[]][];
       for (const [id, fields] of batch) {
+        const position = Number(id.split('-')[0]);
+        if (written !== undefined && position > written) return verifier.finish(written);
         const f = fieldMap(fields);
-        const broken = verifier.next({ position: Number(id.split('-')[0]), body: f.body ?? '', prev: f.prev ?? '', hash: f.hash ?? '' });
+        const broken = verifier.next({ position, body: f.body ?? '', prev: f.prev ?? '', hash: f.hash ?? '' });
         if (broken) return broken;
       }
       if (batch.length < 1000) break;
       start = `(${batch[batch.length - 1]![0]}`;
     }
-    const head = await this.redis.hgetall(this.keys.auditHead());
-    return verifier.finish(head.seq === undefined ? undefined : Number(head.seq));
+    return verifier.finish(written);
   }
 
   async saveMessageRef(id: RequestId, ref: MessageRef): Promise<void> {

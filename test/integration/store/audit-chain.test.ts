@@ -19,6 +19,27 @@ describe('audit chain on Redis', () => {
   });
   afterAll(async () => t.cleanup());
 
+  it('verifies up to a snapshot: events appended while it reads are never reported as a break', async () => {
+    const store = new RedisRequestStore(t.redis, `${t.prefix}live:`);
+    for (let i = 0; i < 50; i++) await store.appendAudit(draft('test.before', { i }));
+    const connection = t.redis.duplicate();
+    const writer = new RedisRequestStore(connection, `${t.prefix}live:`);
+    let writing = true;
+    const appends = (async () => {
+      let n = 0;
+      while (writing) await writer.appendAudit(draft('test.during', { n: n++ }));
+      return n;
+    })();
+    const verdicts = [];
+    for (let round = 0; round < 20; round++) verdicts.push(await store.verifyAudit());
+    writing = false;
+    expect(await appends).toBeGreaterThan(0);
+    await connection.quit();
+    expect(verdicts.filter((v) => !v.ok)).toEqual([]);
+    expect(verdicts.every((v) => v.events >= 50)).toBe(true);
+    expect(await store.verifyAudit()).toMatchObject({ ok: true });
+  });
+
   it('hashes in Lua exactly as SHA-256 over prev + canonical JSON does in Node', async () => {
     const store = new RedisRequestStore(t.redis, `${t.prefix}a:`);
     // Sizes around the 55/56/64-byte padding edges, multi-block bodies and non-ASCII text.
