@@ -1,4 +1,4 @@
-// Lint: the recommended JS and typescript-eslint rules, plus the few habits CONVENTIONS.md asks for.
+// Lint: the recommended JS and typescript-eslint rules, plus the few habits docs/architecture.md asks for.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 

@@ -2,7 +2,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-// Keeps CONVENTIONS.md's import rules: core imports only zod and itself; SDKs stay in their rooms;
+// Keeps the import rules of docs/architecture.md (Conventions): core imports only zod and itself; SDKs stay in their rooms;
 // chat adapters never import each other.
 const SRC = path.join(import.meta.dirname, '..', 'src');
 

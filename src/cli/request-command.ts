@@ -12,7 +12,7 @@ import { apiError, CliError, createClient, DEFAULT_TOKEN_VARIABLE, log, sleep, w
  * credential to the job without printing it. Logs go to stderr; stdout carries only results.
  */
 
-/** Exit codes, documented in src/pipelines/README.md. */
+/** Exit codes, documented in docs/pipelines.md. */
 export const EXIT = { approved: 0, error: 1, denied: 3, timedOut: 4 } as const;
 
 const WAIT_PER_CALL = '60s';

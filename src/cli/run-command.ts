@@ -107,7 +107,7 @@ async function run(requested: Mode, flags: { fresh?: boolean } = {}): Promise<vo
     const problem = await wipeEmbeddedRedis(environment.dataDir, environment.redisUrl);
     if (problem) fail(problem);
   }
-  // Pipelines (policy `pipelines:` / `deploymentProtection:`) need their own settings; see src/pipelines/README.md.
+  // Pipelines (policy `pipelines:` / `deploymentProtection:`) need their own settings; see docs/pipelines.md.
   let pipelines: PipelineConfig | undefined;
   try {
     pipelines = loadPipelineConfig(process.env, loaded.policy);

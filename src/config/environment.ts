@@ -22,7 +22,7 @@ export function wantsDemoPolicy(env: NodeJS.ProcessEnv = process.env): boolean {
 /** Variables that hold secrets: also accepted as `<NAME>_FILE`, never printed. */
 export const SECRET_VARIABLES = ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN', 'TEAMS_APP_PASSWORD', 'REDIS_URL'] as const;
 
-/** Every variable jitbot reads (SPEC.md, "Configuration (environment)"). */
+/** Every variable jitbot reads (docs/operations.md, "Configuration"). */
 export const ENVIRONMENT_VARIABLES = [
   'JITBOT_POLICY',
   'REDIS_URL',

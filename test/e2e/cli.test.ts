@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
@@ -9,7 +9,7 @@ import { waitFor } from '../support/engine.js';
 import { uniquePrefix } from '../support/redis.js';
 
 // The `jitbot` command as a new user meets it: --version, usage errors, init, check on the demo policy
-// and on the README's example, and servers that refuse to run on the demo policy.
+// and on the docs' examples, and servers that refuse to run on the demo policy.
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'jitbot-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -92,6 +92,9 @@ describe('jitbot init', () => {
   }, 60_000);
 });
 
+/** README.md and every page under docs/, in a stable order. */
+const DOC_FILES = ['README.md', ...readdirSync(path.join(REPO_ROOT, 'docs'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.md')).sort().map((f) => path.join('docs', f))];
+
 describe('jitbot check on the demo policy and on the README', () => {
   it('--explain answers about the demo policy when there is no policy file, and says so', async () => {
     const run = await runJitbot(['check', '--explain', 'alice', 'staging-deploy'], { cwd: emptyDir('explain') });
@@ -107,11 +110,12 @@ describe('jitbot check on the demo policy and on the README', () => {
     expect(demo.stdout).toMatch(/^ok: the built-in demo policy: 4 people/);
   }, 30_000);
 
-  it("the README's complete example passes `jitbot check` exactly as the README prints the command", async () => {
-    const readme = readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
+  it("the docs' complete examples pass `jitbot check` exactly as the docs print the command", async () => {
+    // The README and the reference under docs/ (docs/policy.md has the complete example), read as one text.
+    const readme = DOC_FILES.map((file) => readFileSync(path.join(REPO_ROOT, file), 'utf8')).join('\n');
     const claims = [...readme.matchAll(/passes\s+`((?:[A-Z_]+=\S+\s+)*)npx jitbot check jitbot\.yaml`(?:(?!```)[\s\S])*?```yaml\n([\s\S]*?)```/g)];
     expect(claims.length).toBeGreaterThan(0);
-    // Every complete policy in the README (a block starting with `version: 1`) is one of those claims.
+    // Every complete policy in the docs (a block starting with `version: 1`) is one of those claims.
     const complete = [...readme.matchAll(/```yaml\n(version: 1\n[\s\S]*?)```/g)].map((m) => m[1]);
     expect(claims.map((m) => m[2])).toEqual(complete);
     for (const [, assignments = '', yaml = ''] of claims) {

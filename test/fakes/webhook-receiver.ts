@@ -3,7 +3,7 @@ import { Webhook } from 'standardwebhooks';
 import { LoopbackServer, type FakeReply, type FakeRequest } from './fake-github-loopback.js';
 
 /**
- * A webhook receiver as the README asks receivers to be. Signatures are checked by the official
+ * A webhook receiver as docs/issuers.md asks receivers to be. Signatures are checked by the official
  * `standardwebhooks` library (never by jitbot's signing code): `webhook-signature` over
  * `id.timestamp.body`, timestamps more than 5 minutes off refused (401). It deduplicates by
  * `webhook-id` — a repeated id gets the first answer again and changes nothing. In `async` mode it

@@ -1,5 +1,5 @@
 // The one file that imports botbuilder (archived by Microsoft at the end of 2025). A move to
-// @microsoft/agents-hosting replaces this file and nothing else: see README-teams.md.
+// @microsoft/agents-hosting replaces this file and nothing else: see docs/teams.md, "Moving from botbuilder to the Microsoft 365 Agents SDK".
 import {
   CloudAdapter,
   ConfigurationBotFrameworkAuthentication,

@@ -209,7 +209,7 @@ export const SettingsSchema = z
   .strict()
   .default({ approvalTimeout: 30 * 60_000, reminderBefore: 5 * 60_000, minDuration: 60_000, reannounceAfter: 15 * 60_000, limits: DEFAULT_LIMITS });
 
-/** The policy file, version 1, as SPEC.md describes it. Cross-references are checked separately. */
+/** The policy file, version 1, as docs/policy.md describes it. Cross-references are checked separately. */
 export const PolicySchema = z
   .object({
     version: z.literal(1, { error: 'only "version: 1" policies exist' }),

@@ -25,7 +25,7 @@ function failure(env: NodeJS.ProcessEnv): ConfigError {
 }
 
 describe('loadEnvironment', () => {
-  it('has the defaults of SPEC.md for an empty environment', () => {
+  it('has the defaults docs/operations.md lists for an empty environment', () => {
     expect(loadEnvironment({})).toEqual({
       policyPath: './jitbot.yaml',
       policyNamed: false,
