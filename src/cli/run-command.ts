@@ -5,9 +5,10 @@ import { consoleLogFile } from '../app/data-dir.js';
 import type { JitbotApp } from '../app/build-app.js';
 import { loadEngineTuning } from '../config/engine-tuning.js';
 import { ConfigError } from '../config/config-error.js';
+import type { Environment } from '../config/environment.js';
 import type { Logger } from '../core/ports/logger.js';
 import { stdinCarriesScript, wipeEmbeddedRedis } from './console-setup.js';
-import { StartupError, startUp, type Startup } from './startup.js';
+import { StartupError, startUp, type ProcessPlan, type Startup } from './startup.js';
 
 /** What `jitbot start` says when it has nothing to serve: every way to turn a platform on, from the adapter registry. */
 export const NO_PLATFORM_MESSAGE = [
@@ -40,27 +41,9 @@ async function run(env: NodeJS.ProcessEnv, requested: RunMode, flags: { fresh?: 
   let started: Startup;
   try {
     started = await startUp(env, (environment) => {
-      if (mode === 'start' && configuredChatAdapters(environment, 'start').length === 0) {
-        // `npm start < script` runs the console as `jitbot console < script` does; /dev/null is a server nobody configured.
-        if (!process.stdin.isTTY && !stdinCarriesScript()) throw new StartupError(NO_PLATFORM_MESSAGE);
-        mode = 'console';
-      }
+      mode = effectiveMode(requested, environment);
       adapters = configuredChatAdapters(environment, mode);
-      const platforms = adapters.filter((adapter) => adapter.setup.length > 0).map((adapter) => adapter.name).join(' and ');
-      return {
-        policy: { allowDemo: mode === 'console', who: platforms || `\`jitbot ${mode}\`` },
-        ...(flags.fresh ? { prepare: () => wipeEmbeddedRedis(environment.dataDir, environment.redisUrl) } : {}),
-        pipelines: true,
-        log: { level: environment.logLevel, ...(mode === 'console' ? { file: consoleLogFile(environment.dataDir) } : {}) },
-        app: async () => ({
-          options: {
-            web: mode !== 'worker' ? { host: environment.host, port: environment.port } : undefined,
-            worker: mode !== 'web',
-            ...engineTuning(env),
-          },
-          cannotBuild: (error) => `jitbot: cannot start: ${error instanceof Error ? error.message : String(error)}`,
-        }),
-      };
+      return serverPlan(env, environment, mode, adapters, flags);
     });
   } catch (error) {
     if (error instanceof StartupError) fail(error.message);
@@ -101,6 +84,34 @@ async function run(env: NodeJS.ProcessEnv, requested: RunMode, flags: { fresh?: 
     await Promise.race(endings);
     await stop(0, 'end of input');
   }
+}
+
+/** `jitbot start` with no platform configured runs the console when stdin is a terminal or carries a script. */
+function effectiveMode(requested: RunMode, environment: Environment): RunMode {
+  if (requested !== 'start' || configuredChatAdapters(environment, 'start').length > 0) return requested;
+  // `npm start < script` runs the console as `jitbot console < script` does; /dev/null is a server nobody configured.
+  if (!process.stdin.isTTY && !stdinCarriesScript()) throw new StartupError(NO_PLATFORM_MESSAGE);
+  return 'console';
+}
+
+/** What a server process (`start`, `web`, `worker`, `console`) asks of the shared startup. */
+function serverPlan(env: NodeJS.ProcessEnv, environment: Environment, mode: RunMode, adapters: ChatAdapter[], flags: { fresh?: boolean }): ProcessPlan {
+  // Only the console may fall back to the demo policy, so the platform names are for the others' message.
+  const platforms = adapters.map((adapter) => adapter.name).join(' and ');
+  return {
+    policy: { allowDemo: mode === 'console', who: platforms || `\`jitbot ${mode}\`` },
+    ...(flags.fresh ? { prepare: () => wipeEmbeddedRedis(environment.dataDir, environment.redisUrl) } : {}),
+    pipelines: true,
+    log: { level: environment.logLevel, ...(mode === 'console' ? { file: consoleLogFile(environment.dataDir) } : {}) },
+    app: async () => ({
+      options: {
+        web: mode !== 'worker' ? { host: environment.host, port: environment.port } : undefined,
+        worker: mode !== 'web',
+        ...engineTuning(env),
+      },
+      cannotBuild: (error) => `jitbot: cannot start: ${error instanceof Error ? error.message : String(error)}`,
+    }),
+  };
 }
 
 async function startApp(app: JitbotApp, log: Logger, tolerateBusyPort: boolean): Promise<void> {
