@@ -8,7 +8,7 @@ import { formatProblem, loadPolicy } from '../config/load-policy.js';
 import type { Logger } from '../core/ports/logger.js';
 import type { Policy } from '../core/policy/policy-schema.js';
 import { builtinIssuerFactories } from '../issuers/registry.js';
-import { loadPipelineConfig, pipelineSecrets } from '../pipelines/pipeline-config.js';
+import { loadPipelineConfig, pipelineSecrets } from '../config/pipeline-config.js';
 
 /** A step of startup failed: the caller prints `message` on stderr and exits 2 (jitbot could not start). */
 export class StartupError extends Error {
