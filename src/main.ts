@@ -14,11 +14,13 @@ const program = new Command('jitbot')
   .description('Just-in-time access to CI/CD from chat: request, approve, issue, revoke, audit.')
   .version(version, '-V, --version', 'print the version of jitbot');
 
-registerRunCommands(program);
+// The one place the process environment is read: every command hands it to src/config/ to parse.
+const env = process.env;
+registerRunCommands(program, env);
 registerInitCommand(program);
-registerCheckCommand(program);
-registerRequestCommand(program);
-registerOperatorCommands(program);
+registerCheckCommand(program, env);
+registerRequestCommand(program, env);
+registerOperatorCommands(program, env);
 showUsageAfterErrors(program, ['jitbot']);
 
 await program.parseAsync(process.argv);

@@ -69,4 +69,20 @@ describe('architecture', () => {
       .flatMap((f) => f.targets.filter((t) => /^(config|app|cli)\//.test(t)).map((t) => `${f.file} → ${t}`));
     expect(bad).toEqual([]);
   });
+
+  it('reads the process environment only in config/; main.ts hands it over once', () => {
+    const bad = all
+      .filter((f) => !f.file.startsWith('config/') && f.file !== 'main.ts')
+      .filter((f) => /\bprocess\s*(\.\s*env\b|\[\s*['"]env['"]\s*\])/.test(readFileSync(path.join(SRC, f.file), 'utf8')))
+      .map((f) => f.file);
+    expect(bad).toEqual([]);
+  });
+
+  it('starts up in one place: only cli/startup.ts reads the environment, creates the logger and builds the app', () => {
+    const calls = /\b(loadEnvironment|createLogger|buildApp)\(/g;
+    const bad = all
+      .filter((f) => f.file.startsWith('cli/') && f.file !== 'cli/startup.ts')
+      .flatMap((f) => [...readFileSync(path.join(SRC, f.file), 'utf8').matchAll(calls)].map((m) => `${f.file}: ${m[1]}`));
+    expect(bad).toEqual([]);
+  });
 });

@@ -11,7 +11,7 @@ import { mountOperationalRoutes } from '../http/operational-routes.js';
 import { BullScheduler } from '../jobs/bullmq-scheduler.js';
 import type { RetrySettings } from '../jobs/queues.js';
 import { startWorkers, type RunningWorkers } from '../jobs/workers.js';
-import type { PipelineConfig } from '../pipelines/pipeline-config.js';
+import type { PipelineConfig } from '../config/pipeline-config.js';
 import { createPipelines } from '../pipelines/pipelines.js';
 import { RedisRequestStore } from '../store/redis/redis-request-store.js';
 import { withLifecycleLog } from './lifecycle-log.js';

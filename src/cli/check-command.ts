@@ -89,7 +89,7 @@ export function runCheck(options: CheckOptions, io: CheckIo): number {
 }
 
 /** `jitbot check [policy] [--explain <person> <resource>]`. */
-export function registerCheckCommand(program: Command): void {
+export function registerCheckCommand(program: Command, env: NodeJS.ProcessEnv): void {
   program
     .command('check')
     .argument('[policy]', 'policy file (default: $JITBOT_POLICY or ./jitbot.yaml)')
@@ -99,7 +99,7 @@ export function registerCheckCommand(program: Command): void {
     .action((policy: string | undefined, options: { explain?: string[]; strict?: boolean }) => {
       process.exitCode = runCheck(
         { policy, explain: options.explain, strict: options.strict },
-        { env: process.env, print: (line) => void process.stdout.write(`${line}\n`) },
+        { env, print: (line) => void process.stdout.write(`${line}\n`) },
       );
     });
 }

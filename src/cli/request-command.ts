@@ -31,7 +31,7 @@ export interface RequestOptions {
   idFile?: string;
 }
 
-export function registerRequestCommand(program: Command): void {
+export function registerRequestCommand(program: Command, env: NodeJS.ProcessEnv): void {
   program
     .command('request')
     .description('for pipelines: request access with the CI OIDC ID token, wait for approval in chat, receive the credential (exit 0 approved, 1 error, 3 denied, 4 timed out)')
@@ -46,7 +46,7 @@ export function registerRequestCommand(program: Command): void {
     .option('--id-token-var <name>', `variable holding the ID token outside GitHub Actions (default: $JITBOT_ID_TOKEN_VAR, else ${DEFAULT_TOKEN_VARIABLE})`)
     .option('--id-file <file>', 'write the request id and its pickup secret to this file (mode 0600), for `jitbot release --id-file` later in this job')
     .action(async (options: RequestOptions) => {
-      process.exit(await runRequest(options, process.env));
+      process.exit(await runRequest(options, env));
     });
   program
     .command('release')
@@ -57,7 +57,7 @@ export function registerRequestCommand(program: Command): void {
     .option('--audience <aud>', 'audience of the ID token (default: $JITBOT_OIDC_AUDIENCE, else the jitbot URL)')
     .option('--id-token-var <name>', `variable holding the ID token outside GitHub Actions (default: ${DEFAULT_TOKEN_VARIABLE})`)
     .action(async (id: string | undefined, options: Omit<RequestOptions, 'resource'>) => {
-      process.exit(await runRelease(id, options, process.env));
+      process.exit(await runRelease(id, options, env));
     });
 }
 

@@ -1,75 +1,33 @@
-import path from 'node:path';
 import type { Command } from 'commander';
+import type { ChatAdapter, RunMode, RunningChatAdapter } from '../app/chat-adapter.js';
+import { builtinChatAdapters, configuredChatAdapters } from '../app/chat-adapters.js';
+import { consoleLogFile } from '../app/data-dir.js';
 import type { JitbotApp } from '../app/build-app.js';
-import { DEMO_POLICY_YAML } from '../app/demo-policy.js';
-import { createLogger } from '../app/logger.js';
-import type { SlackAdapter } from '../chat/slack/slack-adapter.js';
-import type { TeamsAdapter } from '../chat/teams/teams-adapter.js';
+import { loadEngineTuning } from '../config/engine-tuning.js';
 import { ConfigError } from '../config/config-error.js';
-import { DEMO_POLICY_NAME, loadEnvironment, resolvePolicyPath, secretValues, wantsDemoPolicy, type Environment } from '../config/environment.js';
-import { consoleBanner, consoleLogFile, embeddedRedisDir, stdinCarriesScript, wipeEmbeddedRedis } from './console-setup.js';
-import { formatProblem, loadPolicy } from '../config/load-policy.js';
-import type { Policy } from '../core/policy/policy-schema.js';
-import { builtinIssuerFactories } from '../issuers/registry.js';
-import { loadPipelineConfig, pipelineSecrets, type PipelineConfig } from '../pipelines/pipeline-config.js';
+import type { Environment } from '../config/environment.js';
+import type { Logger } from '../core/ports/logger.js';
+import { stdinCarriesScript, wipeEmbeddedRedis } from './console-setup.js';
+import { StartupError, startUp, type ProcessPlan, type Startup } from './startup.js';
 
-type Mode = 'start' | 'web' | 'worker' | 'console';
-
+/** What `jitbot start` says when it has nothing to serve: every way to turn a platform on, from the adapter registry. */
 export const NO_PLATFORM_MESSAGE = [
   'jitbot: no chat platform is configured, and stdin is neither a terminal nor a script for the console.',
   'Set one of:',
-  '  Slack over HTTP:    SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET',
-  '  Slack Socket Mode:  SLACK_BOT_TOKEN and SLACK_APP_TOKEN',
-  '  Microsoft Teams:    TEAMS_APP_ID, TEAMS_APP_PASSWORD and TEAMS_TENANT_ID',
+  ...builtinChatAdapters().flatMap((adapter) => adapter.setup.map(({ way, variables }) => `  ${`${way}:`.padEnd(20)}${variables}`)),
   'or run the console: `jitbot console` in a terminal, or with commands on stdin (`npm start < script`).',
 ].join('\n');
 
-/** `jitbot start | web | worker | console`. */
-export function registerRunCommands(program: Command): void {
-  program.command('start').description('web + worker in one process (the console when no platform is configured and a terminal or a script is on stdin)').action(() => run('start'));
-  program.command('web').description('the HTTP endpoints and chat platforms, without job workers').action(() => run('web'));
-  program.command('worker').description('the job workers: issue, revoke, remind, time out, notify, reconcile').action(() => run('worker'));
+/** `jitbot start | web | worker | console`; `env` is the process environment, handed to config/ to read. */
+export function registerRunCommands(program: Command, env: NodeJS.ProcessEnv): void {
+  program.command('start').description('web + worker in one process (the console when no platform is configured and a terminal or a script is on stdin)').action(() => run(env, 'start'));
+  program.command('web').description('the HTTP endpoints and chat platforms, without job workers').action(() => run(env, 'web'));
+  program.command('worker').description('the job workers: issue, revoke, remind, time out, notify, reconcile').action(() => run(env, 'worker'));
   program
     .command('console')
     .description('the console adapter with the workers: a full local instance; reads commands from stdin')
     .option('--fresh', "start clean: delete the data of the console's embedded redis-server first (not with REDIS_URL)")
-    .action((options: { fresh?: boolean }) => run('console', { fresh: options.fresh === true }));
-}
-
-interface LoadedPolicy {
-  policy: Policy;
-  secrets: string[];
-  source: string;
-  demo: boolean;
-}
-
-/**
- * The policy named by JITBOT_POLICY, or ./jitbot.yaml, or the built-in demo policy; exits 2 with every
- * problem. The demo policy stands in for a missing ./jitbot.yaml only where `allowDemo` says so (the
- * console, the operator commands); `JITBOT_POLICY=demo` asks for it anywhere.
- */
-export function loadStartupPolicy(env: NodeJS.ProcessEnv = process.env, options: { allowDemo?: boolean; who?: string } = {}): LoadedPolicy {
-  const resolved = resolvePolicyPath(env);
-  const factories = builtinIssuerFactories();
-  const asked = wantsDemoPolicy(env);
-  if (!asked && !resolved.exists && resolved.named) fail(`jitbot: the policy file ${resolved.path} (JITBOT_POLICY) does not exist.`);
-  if (!asked && !resolved.exists && options.allowDemo === false) fail(noPolicyMessage(options.who ?? '`jitbot start`', resolved.path));
-  const demo = asked || !resolved.exists;
-  const result = demo ? loadPolicy({ text: DEMO_POLICY_YAML, name: 'built-in demo policy' }, { env, issuerFactories: factories }) : loadPolicy({ path: resolved.path }, { env, issuerFactories: factories });
-  if (!result.ok) {
-    fail([`jitbot: the policy ${demo ? '(built-in demo)' : resolved.path} has ${result.problems.length} problem(s):`, ...result.problems.map((p) => `  ${formatProblem(p)}`)].join('\n'));
-  }
-  const source = asked ? `built-in demo policy (JITBOT_POLICY=${DEMO_POLICY_NAME})` : demo ? 'built-in demo policy' : resolved.path;
-  return { policy: result.policy, secrets: result.secrets, source, demo: demo && !asked };
-}
-
-function noPolicyMessage(what: string, path: string): string {
-  return [
-    `jitbot: ${what} needs a policy file: ${path} does not exist and JITBOT_POLICY is not set.`,
-    'The built-in demo policy serves only the console (its people have no Slack or Teams ids).',
-    `Write your policy to ${path} (\`jitbot init\` writes the demo policy there to start from) or name it with JITBOT_POLICY;`,
-    `JITBOT_POLICY=${DEMO_POLICY_NAME} serves the built-in demo policy anyway.`,
-  ].join('\n');
+    .action((options: { fresh?: boolean }) => run(env, 'console', { fresh: options.fresh === true }));
 }
 
 function fail(message: string): never {
@@ -77,100 +35,32 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-async function run(requested: Mode, flags: { fresh?: boolean } = {}): Promise<void> {
-  // Loaded here, not at the top: the SDKs take a second or two to load, which every other jitbot
-  // command (check, request, grants…) would otherwise pay.
-  const [{ buildApp }, { runConsole }, { createSlackAdapter }, { createTeamsAdapter }] = await Promise.all([
-    import('../app/build-app.js'),
-    import('../chat/console/console-adapter.js'),
-    import('../chat/slack/slack-adapter.js'),
-    import('../chat/teams/teams-adapter.js'),
-  ]);
-  let environment: Environment;
-  try {
-    environment = loadEnvironment();
-  } catch (error) {
-    if (error instanceof ConfigError) fail(`jitbot: ${error.message}`);
-    throw error;
-  }
-  const hasPlatform = environment.slack !== undefined || environment.teams !== undefined;
+async function run(env: NodeJS.ProcessEnv, requested: RunMode, flags: { fresh?: boolean } = {}): Promise<void> {
   let mode = requested;
-  if (mode === 'start' && !hasPlatform) {
-    // `npm start < script` runs the console as `jitbot console < script` does; /dev/null is a server nobody configured.
-    if (!process.stdin.isTTY && !stdinCarriesScript()) fail(NO_PLATFORM_MESSAGE);
-    mode = 'console';
-  }
-
-  const platforms = [environment.slack ? 'Slack' : '', environment.teams ? 'Microsoft Teams' : ''].filter(Boolean).join(' and ');
-  const loaded = loadStartupPolicy(process.env, { allowDemo: mode === 'console', who: platforms || `\`jitbot ${mode}\`` });
-  if (flags.fresh) {
-    const problem = await wipeEmbeddedRedis(environment.dataDir, environment.redisUrl);
-    if (problem) fail(problem);
-  }
-  // Pipelines (policy `pipelines:` / `deploymentProtection:`) need their own settings; see docs/pipelines.md.
-  let pipelines: PipelineConfig | undefined;
+  let adapters: ChatAdapter[] = [];
+  let started: Startup;
   try {
-    pipelines = loadPipelineConfig(process.env, loaded.policy);
+    started = await startUp(env, (environment) => {
+      mode = effectiveMode(requested, environment);
+      adapters = configuredChatAdapters(environment, mode);
+      return serverPlan(env, environment, mode, adapters, flags);
+    });
   } catch (error) {
-    if (error instanceof ConfigError) fail(`jitbot: ${error.message}`);
+    if (error instanceof StartupError) fail(error.message);
     throw error;
   }
-  const secrets = [...secretValues(environment), ...loaded.secrets, ...pipelineSecrets(pipelines)];
-  const logFile = mode === 'console' ? consoleLogFile(environment.dataDir) : undefined;
-  let log: ReturnType<typeof createLogger>;
-  try {
-    log = createLogger(environment.logLevel, () => secrets, logFile ? { file: logFile } : {});
-  } catch (error) {
-    fail(`jitbot: cannot write the console's log ${logFile ?? ''}: ${(error as NodeJS.ErrnoException).code ?? String(error)} (set JITBOT_DATA_DIR to a writable directory)`);
-  }
-  const withWeb = mode !== 'worker';
-  const prefix = process.env.JITBOT_KEY_PREFIX || 'jitbot:';
-  const app = await buildApp({
-    policy: loaded.policy,
-    issuerFactories: builtinIssuerFactories(),
-    log,
-    ...(environment.redisUrl ? { redisUrl: environment.redisUrl } : {}),
-    dataDir: path.resolve(environment.dataDir),
-    web: withWeb ? { host: environment.host, port: environment.port } : undefined,
-    worker: mode !== 'web',
-    prefix,
-    ...engineTuning(process.env),
-    ...(process.env.JITBOT_SECRET_KEY ? { secretKeyHex: process.env.JITBOT_SECRET_KEY } : {}),
-    ...(pipelines ? { pipelines } : {}),
-  }).catch((error: unknown) => fail(`jitbot: cannot start: ${error instanceof Error ? error.message : String(error)}`));
+  const { app, log, loaded, environment } = started;
 
-  const cannotStart = async (platform: string, error: unknown): Promise<never> => {
+  const cannotStart = async (adapter: ChatAdapter, error: unknown): Promise<never> => {
     await app.stop().catch(() => undefined);
-    fail(`jitbot: cannot start ${platform}: ${error instanceof Error ? error.message : String(error)}`);
+    fail(`jitbot: cannot start ${adapter.name}: ${error instanceof Error ? error.message : String(error)}`);
   };
-  let slack: SlackAdapter | undefined;
-  if (environment.slack && mode !== 'console') {
-    slack = await createSlackAdapter({
-      core: app.core,
-      ...(withWeb && app.http ? { http: app.http } : {}),
-      mode: environment.slack.mode,
-      botToken: environment.slack.botToken,
-      ...(environment.slack.signingSecret ? { signingSecret: environment.slack.signingSecret } : {}),
-      ...(environment.slack.appToken ? { appToken: environment.slack.appToken } : {}),
-      ...(environment.slack.apiUrl ? { apiUrl: environment.slack.apiUrl } : {}),
-      installation: environment.slack.installation,
-      log,
-    }).catch((error: unknown) => cannotStart('Slack', error));
-    app.addNotifier(slack.notifier);
-  }
-
-  let teams: TeamsAdapter | undefined;
-  if (environment.teams && mode !== 'console') {
-    teams = await createTeamsAdapter({
-      core: app.core,
-      ...(withWeb && app.http ? { http: app.http } : {}),
-      ...(environment.teams.appId ? { appId: environment.teams.appId } : {}),
-      ...(environment.teams.appPassword ? { appPassword: environment.teams.appPassword } : {}),
-      ...(environment.teams.tenantId ? { tenantId: environment.teams.tenantId } : {}),
-      insecureNoAuth: environment.teams.insecureNoAuth,
-      log,
-    }).catch((error: unknown) => cannotStart('Microsoft Teams', error));
-    app.addNotifier(teams.notifier);
+  const running: { adapter: ChatAdapter; running: RunningChatAdapter }[] = [];
+  const terminal = { input: process.stdin, output: process.stdout, policySource: loaded.source, demoPolicy: loaded.demo, fresh: flags.fresh === true };
+  for (const adapter of adapters) {
+    const one = await adapter.start({ app, environment, log, terminal }).catch((error: unknown) => cannotStart(adapter, error));
+    app.addNotifier(one.notifier);
+    running.push({ adapter, running: one });
   }
 
   let stopping = false;
@@ -178,8 +68,7 @@ async function run(requested: Mode, flags: { fresh?: boolean } = {}): Promise<vo
     if (stopping) return;
     stopping = true;
     log.info({ mode, why }, 'jitbot stopping');
-    await slack?.stop().catch(() => undefined);
-    await teams?.stop().catch(() => undefined);
+    for (const { running: one } of running) await one.stop().catch(() => undefined);
     await app.stop().catch((error: unknown) => log.error({ error: String(error) }, 'error while stopping'));
     log.info({ mode }, 'jitbot stopped');
     process.exit(code);
@@ -187,42 +76,45 @@ async function run(requested: Mode, flags: { fresh?: boolean } = {}): Promise<vo
   process.on('SIGINT', () => void stop(0, 'SIGINT'));
   process.on('SIGTERM', () => void stop(0, 'SIGTERM'));
 
-  if (mode === 'console') {
-    const input = process.stdin;
-    const banner = consoleBanner({
-      policySource: loaded.source,
-      demo: loaded.demo,
-      embeddedRedis: app.redis.embedded ? { url: app.redis.url, dir: embeddedRedisDir(environment.dataDir) } : undefined,
-      prefix,
-      logFile: consoleLogFile(environment.dataDir),
-      fresh: flags.fresh === true,
-    });
-    let registered = false;
-    const runPromise = runConsole({
-      core: app.core,
-      input,
-      output: process.stdout,
-      interactive: Boolean(process.stdin.isTTY && process.stdout.isTTY),
-      register: (notifier) => {
-        app.addNotifier(notifier);
-        registered = true;
-      },
-      banner,
-    });
-    await startApp(app, log, true);
-    if (!registered) log.warn({}, 'console adapter registered no notifier');
-    log.info({ mode, port: app.port, policy: loaded.source, redis: app.redis.embedded ? 'embedded' : 'REDIS_URL' }, 'jitbot running');
-    await runPromise;
-    await stop(0, 'end of input');
-    return;
-  }
-  await startApp(app, log, false);
-  await slack?.start().catch((error: unknown) => cannotStart('Slack', error));
-  await teams?.start().catch((error: unknown) => cannotStart('Microsoft Teams', error));
+  await startApp(app, log, mode === 'console');
+  for (const { adapter, running: one } of running) await one.connect().catch((error: unknown) => cannotStart(adapter, error));
   log.info({ mode, port: app.port, policy: loaded.source, redis: app.redis.embedded ? 'embedded' : 'REDIS_URL' }, 'jitbot running');
+  const endings = running.flatMap(({ running: one }) => (one.done ? [one.done] : []));
+  if (endings.length > 0) {
+    await Promise.race(endings);
+    await stop(0, 'end of input');
+  }
 }
 
-async function startApp(app: JitbotApp, log: ReturnType<typeof createLogger>, tolerateBusyPort: boolean): Promise<void> {
+/** `jitbot start` with no platform configured runs the console when stdin is a terminal or carries a script. */
+function effectiveMode(requested: RunMode, environment: Environment): RunMode {
+  if (requested !== 'start' || configuredChatAdapters(environment, 'start').length > 0) return requested;
+  // `npm start < script` runs the console as `jitbot console < script` does; /dev/null is a server nobody configured.
+  if (!process.stdin.isTTY && !stdinCarriesScript()) throw new StartupError(NO_PLATFORM_MESSAGE);
+  return 'console';
+}
+
+/** What a server process (`start`, `web`, `worker`, `console`) asks of the shared startup. */
+function serverPlan(env: NodeJS.ProcessEnv, environment: Environment, mode: RunMode, adapters: ChatAdapter[], flags: { fresh?: boolean }): ProcessPlan {
+  // Only the console may fall back to the demo policy, so the platform names are for the others' message.
+  const platforms = adapters.map((adapter) => adapter.name).join(' and ');
+  return {
+    policy: { allowDemo: mode === 'console', who: platforms || `\`jitbot ${mode}\`` },
+    ...(flags.fresh ? { prepare: () => wipeEmbeddedRedis(environment.dataDir, environment.redisUrl) } : {}),
+    pipelines: true,
+    log: { level: environment.logLevel, ...(mode === 'console' ? { file: consoleLogFile(environment.dataDir) } : {}) },
+    app: async () => ({
+      options: {
+        web: mode !== 'worker' ? { host: environment.host, port: environment.port } : undefined,
+        worker: mode !== 'web',
+        ...engineTuning(env),
+      },
+      cannotBuild: (error) => `jitbot: cannot start: ${error instanceof Error ? error.message : String(error)}`,
+    }),
+  };
+}
+
+async function startApp(app: JitbotApp, log: Logger, tolerateBusyPort: boolean): Promise<void> {
   try {
     await app.start();
   } catch (error) {
@@ -234,33 +126,13 @@ async function startApp(app: JitbotApp, log: ReturnType<typeof createLogger>, to
   }
 }
 
-/**
- * Advanced timings, for operators who need faster failover and for tests that kill workers:
- * JITBOT_LOCK_DURATION_MS, JITBOT_STALLED_INTERVAL_MS, JITBOT_RECONCILE_EVERY_MS, JITBOT_RETRY_BASE_MS,
- * JITBOT_RETRY_CAP_MS, JITBOT_REVOKE_FAILED_AFTER (attempts), JITBOT_ISSUE_MAX_ATTEMPTS.
- */
-export function engineTuning(env: NodeJS.ProcessEnv) {
-  const num = (name: string): number | undefined => {
-    const raw = env[name];
-    if (raw === undefined || raw === '') return undefined;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value <= 0) fail(`jitbot: ${name} must be a positive whole number (got "${raw.slice(0, 20)}")`);
-    return value;
-  };
-  const lock = num('JITBOT_LOCK_DURATION_MS');
-  const stalled = num('JITBOT_STALLED_INTERVAL_MS');
-  const reconcile = num('JITBOT_RECONCILE_EVERY_MS');
-  const base = num('JITBOT_RETRY_BASE_MS');
-  const cap = num('JITBOT_RETRY_CAP_MS');
-  const failedAfter = num('JITBOT_REVOKE_FAILED_AFTER');
-  const issueAttempts = num('JITBOT_ISSUE_MAX_ATTEMPTS');
-  return {
-    workerTimings: {
-      ...(lock ? { lockDurationMs: lock } : {}),
-      ...(stalled ? { stalledIntervalMs: stalled } : {}),
-      ...(reconcile ? { reconcileEveryMs: reconcile } : {}),
-    },
-    ...(base || cap ? { retry: { baseMs: base ?? 1000, capMs: cap ?? 300_000 } } : {}),
-    engine: { ...(failedAfter ? { revokeFailedAfterAttempts: failedAfter } : {}), ...(issueAttempts ? { issueMaxAttempts: issueAttempts } : {}) },
-  };
+/** The advanced timings (src/config/engine-tuning.ts); a bad one ends the process with its variable named. */
+function engineTuning(env: NodeJS.ProcessEnv) {
+  try {
+    return loadEngineTuning(env);
+  } catch (error) {
+    const problem = error instanceof ConfigError ? error.problems[0] : undefined;
+    if (problem) fail(`jitbot: ${problem.variable} ${problem.message}`);
+    throw error;
+  }
 }

@@ -41,6 +41,11 @@ export const ENVIRONMENT_VARIABLES = [
   'TEAMS_INSECURE_NO_AUTH',
   'LOG_LEVEL',
   'JITBOT_DATA_DIR',
+  'JITBOT_KEY_PREFIX',
+  'JITBOT_SECRET_KEY',
+  // The operator's login name, for the audit trail when the OS has no passwd entry for them (some containers).
+  'USER',
+  'LOGNAME',
 ] as const;
 type VariableName = (typeof ENVIRONMENT_VARIABLES)[number];
 
@@ -75,6 +80,14 @@ export interface Environment {
   logLevel: LogLevel;
   /** `JITBOT_DATA_DIR`: embedded Redis data, issuer keys and other local state; default `.jitbot`. */
   dataDir: string;
+  /** Whether `LOG_LEVEL` was set: the operator commands log only warnings unless it is. */
+  logLevelNamed: boolean;
+  /** `JITBOT_KEY_PREFIX`: the prefix of every Redis key; default `jitbot:`. Several instances may share one Redis. */
+  keyPrefix: string;
+  /** `JITBOT_SECRET_KEY` (64 hex characters, checked where it is used); unset: generated under the data directory. */
+  secretKeyHex: string | undefined;
+  /** `USER`, else `LOGNAME`: who runs an operator command, when the OS cannot say. */
+  loginName: string | undefined;
 }
 
 const text = z.string().optional();
@@ -119,6 +132,10 @@ export const EnvironmentSchema = z
       .transform((v) => v as LogLevel)
       .optional(),
     JITBOT_DATA_DIR: text,
+    JITBOT_KEY_PREFIX: text,
+    JITBOT_SECRET_KEY: text,
+    USER: text,
+    LOGNAME: text,
   })
   .superRefine((vars, ctx) => {
     const problem = (variable: VariableName, message: string): void => void ctx.addIssue({ code: 'custom', path: [variable], message });
@@ -164,6 +181,10 @@ export const EnvironmentSchema = z
       teams,
       logLevel: vars.LOG_LEVEL ?? 'info',
       dataDir: vars.JITBOT_DATA_DIR ?? '.jitbot',
+      logLevelNamed: vars.LOG_LEVEL !== undefined,
+      keyPrefix: vars.JITBOT_KEY_PREFIX ?? 'jitbot:',
+      secretKeyHex: vars.JITBOT_SECRET_KEY,
+      loginName: vars.USER ?? vars.LOGNAME,
     };
   });
 

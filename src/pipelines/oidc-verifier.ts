@@ -1,7 +1,7 @@
 import { createRemoteJWKSet, customFetch, decodeJwt, decodeProtectedHeader, errors, jwtVerify, type JWTPayload } from 'jose';
 import { z } from 'zod';
 import type { PipelineProvider } from '../core/policy/policy-schema.js';
-import type { OidcProviderConfig } from './pipeline-config.js';
+import type { OidcProviderConfig } from '../config/pipeline-config.js';
 
 /** Why a token was refused: a stable code for the audit trail and a sentence for the caller. */
 export type RejectionReason =

@@ -6,7 +6,7 @@ import { DeploymentGates } from './deployment-gates.js';
 import { GitHubAppClient } from './github-app.js';
 import { OidcVerifier } from './oidc-verifier.js';
 import { PipelineApi } from './pipeline-api.js';
-import type { PipelineConfig } from './pipeline-config.js';
+import type { PipelineConfig } from '../config/pipeline-config.js';
 import { PipelineNotifier } from './pipeline-notifier.js';
 import { RejectionAudit } from './rejection-audit.js';
 

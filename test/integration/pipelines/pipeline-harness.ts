@@ -7,7 +7,7 @@ import type { AccessRequest } from '../../../src/core/domain/access-request.js';
 import { PolicySchema, type Policy } from '../../../src/core/policy/policy-schema.js';
 import { silentLogger } from '../../../src/core/ports/logger.js';
 import { builtinIssuerFactories } from '../../../src/issuers/registry.js';
-import { loadPipelineConfig } from '../../../src/pipelines/pipeline-config.js';
+import { loadPipelineConfig } from '../../../src/config/pipeline-config.js';
 import { FakeIssuer } from '../../fakes/fake-issuer.js';
 import type { FakeGitHubDeployments } from '../../fakes/fake-github-deployments.js';
 import type { FakeOidc } from '../../fakes/fake-oidc.js';

@@ -36,6 +36,10 @@ describe('loadEnvironment', () => {
       teams: undefined,
       logLevel: 'info',
       dataDir: '.jitbot',
+      logLevelNamed: false,
+      keyPrefix: 'jitbot:',
+      secretKeyHex: undefined,
+      loginName: undefined,
     });
   });
 
@@ -53,6 +57,10 @@ describe('loadEnvironment', () => {
       TEAMS_TENANT_ID: 'contoso.onmicrosoft.com',
       LOG_LEVEL: 'DEBUG',
       JITBOT_DATA_DIR: '/var/lib/jitbot',
+      JITBOT_KEY_PREFIX: 'staging:',
+      JITBOT_SECRET_KEY: 'ab'.repeat(32),
+      USER: 'ops',
+      LOGNAME: 'ignored',
     });
     expect(environment).toEqual({
       policyPath: '/etc/jitbot/policy.yaml',
@@ -64,7 +72,18 @@ describe('loadEnvironment', () => {
       teams: { insecureNoAuth: false, appId: '00000000-0000-0000-0000-000000000001', appPassword: TEAMS_PASSWORD, tenantId: 'contoso.onmicrosoft.com' },
       logLevel: 'debug',
       dataDir: '/var/lib/jitbot',
+      logLevelNamed: true,
+      keyPrefix: 'staging:',
+      secretKeyHex: 'ab'.repeat(32),
+      loginName: 'ops',
     });
+  });
+
+  it('takes LOGNAME for the login name when USER is unset, and treats empty values as unset', () => {
+    const environment = loadEnvironment({ LOGNAME: 'ops', USER: '', JITBOT_KEY_PREFIX: '', LOG_LEVEL: '' });
+    expect(environment.loginName).toBe('ops');
+    expect(environment.keyPrefix).toBe('jitbot:');
+    expect(environment.logLevelNamed).toBe(false);
   });
 
   it('uses Socket Mode when SLACK_APP_TOKEN is set, with no signing secret needed', () => {

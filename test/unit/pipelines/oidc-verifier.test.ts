@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OidcKeysCoolingDown, OidcRejection, OidcUnavailable, OidcVerifier } from '../../../src/pipelines/oidc-verifier.js';
-import type { OidcProviderConfig } from '../../../src/pipelines/pipeline-config.js';
+import type { OidcProviderConfig } from '../../../src/config/pipeline-config.js';
 import { FakeOidc } from '../../fakes/fake-oidc.js';
 
 const AUDIENCE = 'https://jitbot.test';

@@ -18,7 +18,7 @@ import {
 import { PolicySchema, type Policy } from '../../../src/core/policy/policy-schema.js';
 import { builtinIssuerFactories } from '../../../src/issuers/registry.js';
 import { verifyGitHubSignature } from '../../../src/pipelines/deployment-gates.js';
-import { GITHUB_ACTIONS_ISSUER, loadPipelineConfig, pipelineSecrets } from '../../../src/pipelines/pipeline-config.js';
+import { GITHUB_ACTIONS_ISSUER, loadPipelineConfig, pipelineSecrets } from '../../../src/config/pipeline-config.js';
 import { FakeOidc } from '../../fakes/fake-oidc.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -1,7 +1,7 @@
 import { createPrivateKey } from 'node:crypto';
 import { z } from 'zod';
-import { ConfigError, type ConfigProblem } from '../config/config-error.js';
-import { readVariable } from '../config/read-variable.js';
+import { ConfigError, type ConfigProblem } from './config-error.js';
+import { readVariable } from './read-variable.js';
 import { parseDuration } from '../core/domain/duration.js';
 import type { PipelineProvider, Policy } from '../core/policy/policy-schema.js';
 
