@@ -46,7 +46,7 @@ export const throughput: Scenario = async (ctx, result) => {
             const i = next++;
             if (i >= L) return;
             try {
-              const request = await producer.core.requestAccess({ actor: personActor(REQUESTERS[i % REQUESTERS.length]!), resource: RESOURCE, duration, reason: `throughput ${i}` });
+              const { request } = await producer.core.requestAccess({ actor: personActor(REQUESTERS[i % REQUESTERS.length]!), resource: RESOURCE, duration, reason: `throughput ${i}` });
               await producer.core.approve(personActor(APPROVER), request.id);
             } catch {
               failed++;

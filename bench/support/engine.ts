@@ -191,7 +191,7 @@ export async function seedPendingRequests(app: JitbotApp, count: number, inFligh
       const i = next++;
       if (i >= count) return;
       const requester = REQUESTERS[i % REQUESTERS.length]!;
-      const request = await app.core.requestAccess({ actor: personActor(requester), resource: RESOURCE, duration, reason: `benchmark ${i}` });
+      const { request } = await app.core.requestAccess({ actor: personActor(requester), resource: RESOURCE, duration, reason: `benchmark ${i}` });
       ids[i] = request.id;
     }
   };

@@ -137,7 +137,7 @@ export class DeploymentGates {
       return { status: 202, body: { ungated: true } };
     }
     try {
-      const created = await core.requestAccess({
+      const { request: created } = await core.requestAccess({
         actor: pipelineActor(requester, context, 'github-webhook'),
         resource: gate.resource,
         duration: gate.duration === undefined ? undefined : formatDuration(gate.duration),

@@ -115,7 +115,7 @@ export class PipelineApi {
     }
 
     try {
-      const created = await this.core.requestAccess({
+      const { request: created } = await this.core.requestAccess({
         actor: pipelineActor(requester, context, 'api'),
         resource: body.resource,
         duration: body.duration,
@@ -182,8 +182,8 @@ export class PipelineApi {
         }
         current = settled;
       }
-      if (current.status === 'pending') current = await this.core.cancel(actor, current.id);
-      else if (current.status === 'active') current = await this.core.release(actor, current.id);
+      if (current.status === 'pending') current = (await this.core.cancel(actor, current.id)).request;
+      else if (current.status === 'active') current = (await this.core.release(actor, current.id)).request;
     } catch (error) {
       if (!isJitError(error, 'REQUEST.ALREADY_DECIDED') && !isJitError(error, 'REQUEST.INVALID_TRANSITION')) return this.failure(error);
       current = (await this.core.deps.store.get(current.id)) ?? current;

@@ -5,6 +5,7 @@ import type { AccessRequest, Actor, RequestId, RequestStatus } from '../../src/c
 import type { Policy } from '../../src/core/policy/policy-schema.js';
 import { ManualClock } from '../../src/core/ports/clock.js';
 import { silentLogger } from '../../src/core/ports/logger.js';
+import type { Observer } from '../../src/core/ports/observer.js';
 import { DEFAULT_ENGINE_SETTINGS, type EngineSettings } from '../../src/core/services/core-context.js';
 import { createCore, type JitCore } from '../../src/core/services/create-core.js';
 import { builtinIssuerFactories } from '../../src/issuers/registry.js';
@@ -46,6 +47,8 @@ export interface MemoryCoreOptions {
   /** The engine suites' settings by default: revoke_failed after 3 attempts, issue gives up after 4. */
   engine?: Partial<EngineSettings>;
   issuer?: FakeIssuer;
+  /** Counts what the core reports (commands handled, approvals), as the metrics do. */
+  observer?: Observer;
 }
 
 // Fixed, so a sealed secret is the same across runs; never a real key.
@@ -73,6 +76,7 @@ export function memoryCore(options: MemoryCoreOptions = {}): MemoryCore {
     secretBox: createSecretBox({ keyHex: TEST_KEY, dataDir: '' }),
     log: silentLogger,
     engine: { ...DEFAULT_ENGINE_SETTINGS, revokeFailedAfterAttempts: 3, issueMaxAttempts: 4, earlyToleranceMs: 50, ...options.engine },
+    ...(options.observer ? { observer: options.observer } : {}),
   });
   scheduler.connect(core);
   return {

@@ -1,9 +1,8 @@
 import { z } from 'zod';
 import { parseRequestId, type AccessRequest } from '../../core/domain/access-request.js';
-import { formatDuration } from '../../core/domain/duration.js';
 import { JitError, isJitError } from '../../core/domain/errors.js';
 import { describeStatus } from '../../core/domain/lifecycle.js';
-import { formatTimestamp } from '../../core/domain/timestamp.js';
+import { commandReply, formReplyLines } from '../../core/messages/command-replies.js';
 import { cancelAction, extendAction, releaseAction, type ActionView } from '../../core/messages/views.js';
 import { checkMayApprove } from '../../core/policy/evaluate-policy.js';
 import { ADAPTIVE_CARD_CONTENT_TYPE, CARD_VERBS, type AdaptiveCard, type CardVerb } from './cards/adaptive-card.js';
@@ -83,10 +82,8 @@ export async function runCardAction(context: TeamsContext, activity: InboundActi
     switch (action.verb) {
       case 'refresh':
         return await viewFor(context, current, actor);
-      case 'approve': {
-        const reply = await core.handleCommand(actor, `approve ${id}`);
-        return await viewAfter(context, id, actor, reply.ok ? { text: reply.text, kind: 'good' } : { text: reply.text, kind: 'attention' });
-      }
+      case 'approve':
+        return await viewAfter(context, id, actor, { text: commandReply(await core.approve(actor, id)), kind: 'good' });
       case 'deny':
         // The form only for someone who may decide now; everyone else learns why not.
         checkMayApprove(core.deps.policy(), current.resource, actor.person, current.requester);
@@ -96,18 +93,16 @@ export async function runCardAction(context: TeamsContext, activity: InboundActi
         const reason = (action.reason ?? '').trim();
         if (!reason) return approvalCard(await cardView(context, current), { denyForm: { error: 'Say why, so the requester knows.' } });
         try {
-          const after = await core.deny(actor, id, reason);
-          return await viewFor(context, after, actor, { text: after.status === 'denied' ? `You denied ${id}.` : `You denied the extension of ${id}.`, kind: 'good' });
+          const outcome = await core.deny(actor, id, reason);
+          return await viewFor(context, outcome.request, actor, { text: commandReply(outcome), kind: 'good' });
         } catch (error) {
           if (isJitError(error, 'INPUT.BAD_REASON')) return approvalCard(await cardView(context, current), { denyForm: { reason, error: error.message } });
           throw error;
         }
       }
       case 'cancel':
-      case 'release': {
-        const reply = await core.handleCommand(actor, `${action.verb} ${id}`);
-        return await viewAfter(context, id, actor, { text: reply.text, kind: reply.ok ? 'good' : 'attention' });
-      }
+      case 'release':
+        return await viewAfter(context, id, actor, { text: commandReply(await core[action.verb](actor, id)), kind: 'good' });
       case 'extend':
         if (current.requester !== actor.person) throw new JitError('POLICY.NOT_OWNER', `Only ${current.requester} can extend ${id}.`);
         if (current.status !== 'active') throw new JitError('REQUEST.ALREADY_DECIDED', `${id} ${describe(current)}; it cannot be extended now.`);
@@ -116,12 +111,8 @@ export async function runCardAction(context: TeamsContext, activity: InboundActi
         const duration = (action.duration ?? '').trim();
         const reason = (action.reason ?? '').trim();
         try {
-          const after = await core.extend(actor, id, duration, reason);
-          const text =
-            after.status === 'active' && after.pendingExtension
-              ? `Extension of ${duration} requested; the approvers have been asked.`
-              : `${id} extended; it now ends at ${after.status === 'active' ? formatTimestamp(after.window.end) : 'later'}.`;
-          return await viewFor(context, after, actor, { text, kind: 'good' });
+          const outcome = await core.extend(actor, id, duration, reason);
+          return await viewFor(context, outcome.request, actor, { text: formReplyLines(outcome).join('\n'), kind: 'good' });
         } catch (error) {
           // Mistakes in the form come back in the form; anything else is shown on the request.
           if (isJitError(error) && (error.code.startsWith('INPUT.') || error.code === 'POLICY.DURATION_OUT_OF_RANGE')) {
@@ -143,14 +134,8 @@ async function submitRequest(context: TeamsContext, actor: PersonActor, action: 
   if (!effects) return replyCard(['Already done: this form was received twice. Type "list" to see your requests.'], true);
   if (!values.resource) return requestFormCard(choices, values, 'Choose a resource.');
   try {
-    const request = await core.requestAccess({ actor, resource: values.resource, duration: values.duration || undefined, reason: values.reason });
-    const about = `${request.resource} for ${formatDuration(request.durationMs)}`;
-    return replyCard(
-      request.status === 'pending'
-        ? [`${request.id}: requested ${about}.`, `Waiting for ${request.approvalsRequired} approval(s); you will get a message here when it is decided.`]
-        : [`${request.id}: ${about} was approved by policy.`, 'The access is being issued and will arrive here.'],
-      true,
-    );
+    const outcome = await core.requestAccess({ actor, resource: values.resource, duration: values.duration || undefined, reason: values.reason });
+    return replyCard(formReplyLines(outcome), true);
   } catch (error) {
     return requestFormCard(choices, values, userMessage(context, error, 'request'));
   }

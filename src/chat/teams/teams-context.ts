@@ -1,5 +1,5 @@
 import type { Actor } from '../../core/domain/access-request.js';
-import { isJitError } from '../../core/domain/errors.js';
+import { failureText } from '../../core/messages/failure-text.js';
 import type { Logger } from '../../core/ports/logger.js';
 import type { JitCore } from '../../core/services/create-core.js';
 import type { ConversationDirectory } from './conversation-directory.js';
@@ -19,8 +19,5 @@ export type PersonActor = Actor & { kind: 'person' };
 
 /** The sentence a person sees for a failure: the JitError's own message, or a generic one with a reference. */
 export function userMessage(context: TeamsContext, error: unknown, what: string): string {
-  if (isJitError(error)) return error.message;
-  const correlation = Math.random().toString(36).slice(2, 10);
-  context.log.error({ error: error instanceof Error ? error.message : String(error), correlation, what }, 'teams action failed');
-  return `Something went wrong on jitbot's side (reference ${correlation}); nothing was changed. Try again, or tell an admin.`;
+  return failureText(error, context.log, `teams ${what}`);
 }

@@ -55,7 +55,7 @@ async function revokeGrant(ctx: OperatorContext, idText: string, options: { reas
   const reason = (options.reason ?? []).join(' ');
   let after: AccessRequest;
   try {
-    after = await ctx.app.core.revoke(actor, id, reason);
+    after = (await ctx.app.core.revoke(actor, id, reason)).request;
   } catch (error) {
     if (!isJitError(error)) throw error;
     ctx.io.err(`jitbot: ${error.message}`);

@@ -1,5 +1,6 @@
 import type { AccessRequest } from '../domain/access-request.js';
-import { buildCard, buildDirectMessage, revokeFailedNotice, revokeRecoveredNotice, secretTooLargeText, unreachableNotice, type CardView, type ChannelNotice } from '../messages/views.js';
+import { buildDirectMessage, revokeFailedNotice, revokeRecoveredNotice, secretTooLargeText, unreachableNotice } from '../messages/direct-messages.js';
+import { buildCard, type CardView, type ChannelNotice } from '../messages/views.js';
 import { eligibleApprovers, membersOf } from '../policy/evaluate-policy.js';
 import type { IssuedSecret } from '../ports/issuer.js';
 import type { Notifier, SecretMeasure } from '../ports/notifier.js';

@@ -1,4 +1,5 @@
 import type { AccessRequest, Actor, RequestId } from '../domain/access-request.js';
+import type { CancelOutcome, ExtendOutcome, ReleaseOutcome, RevokeOutcome } from '../domain/command-outcome.js';
 import { JitError } from '../domain/errors.js';
 import { formatDuration, parseDuration } from '../domain/duration.js';
 import { applyEvent, notApplicableMessage } from '../domain/lifecycle.js';
@@ -8,7 +9,7 @@ import { actorPerson, actorRequester, mutate, personIdentity, resourceOf, type C
 import { applyExtension, withWaiting } from './review-request.js';
 
 /** The requester withdraws a pending request. */
-export async function cancelRequest(deps: CoreDeps, actor: Actor, id: RequestId): Promise<AccessRequest> {
+export async function cancelRequest(deps: CoreDeps, actor: Actor, id: RequestId): Promise<CancelOutcome> {
   const { after } = await mutate(deps, id, (current) => {
     requireOwner(actor, current, 'cancel');
     return { after: withWaiting(deps, applyEvent(current, { type: 'cancel', at: deps.clock.now() })), audit: { type: 'request.cancelled', actor, data: {} } };
@@ -16,19 +17,20 @@ export async function cancelRequest(deps: CoreDeps, actor: Actor, id: RequestId)
   await deps.scheduler.cancelTimeout(id);
   await deps.scheduler.cancelReannounce(id);
   await deps.scheduler.notify({ kind: 'card', requestId: id });
-  return after;
+  return { kind: 'cancelled', request: after };
 }
 
 /** The requester ends their access now. */
-export async function releaseAccess(deps: CoreDeps, actor: Actor, id: RequestId): Promise<AccessRequest> {
-  return endAccess(deps, actor, id, 'released', '', (current) => requireOwner(actor, current, 'release'));
+export async function releaseAccess(deps: CoreDeps, actor: Actor, id: RequestId): Promise<ReleaseOutcome> {
+  const request = await endAccess(deps, actor, id, 'released', '', (current) => requireOwner(actor, current, 'release'));
+  return { kind: 'released', request };
 }
 
 /**
  * An admin (or an operator at the CLI) ends someone's access now; for a grant whose revocation keeps
  * failing, this is also how an admin resolves it after removing the access by hand.
  */
-export async function revokeAccess(deps: CoreDeps, actor: Actor, id: RequestId, reasonText: string): Promise<AccessRequest> {
+export async function revokeAccess(deps: CoreDeps, actor: Actor, id: RequestId, reasonText: string): Promise<RevokeOutcome> {
   const reason = normalizeReason(reasonText);
   if (actor.kind === 'pipeline') {
     throw new JitError('POLICY.NOT_ADMIN', `A pipeline cannot revoke access; it may release its own (${id}).`);
@@ -45,9 +47,9 @@ export async function revokeAccess(deps: CoreDeps, actor: Actor, id: RequestId, 
     }));
     await deps.scheduler.notify({ kind: 'card', requestId: id });
     await deps.scheduler.notify({ kind: 'dm', requestId: id, person: after.requester, message: 'ended' });
-    return after;
+    return { kind: 'revoke_resolved', request: after };
   }
-  return endAccess(deps, actor, id, 'revoked', reason, () => {});
+  return { kind: 'revoke_started', request: await endAccess(deps, actor, id, 'revoked', reason, () => {}) };
 }
 
 async function endAccess(
@@ -73,7 +75,7 @@ async function endAccess(
 }
 
 /** The requester asks for more time on an active grant: same approvers, limited count and total. */
-export async function extendAccess(deps: CoreDeps, actor: Actor & { kind: 'person' }, id: RequestId, durationText: string, reasonText: string): Promise<AccessRequest> {
+export async function extendAccess(deps: CoreDeps, actor: Actor & { kind: 'person' }, id: RequestId, durationText: string, reasonText: string): Promise<ExtendOutcome> {
   const reason = normalizeReason(reasonText);
   const policy = deps.policy();
   const { after } = await mutate(deps, id, (current) => {
@@ -111,7 +113,8 @@ export async function extendAccess(deps: CoreDeps, actor: Actor & { kind: 'perso
   });
   if (after.status === 'active' && !after.pendingExtension) await applyExtension(deps, after);
   await deps.scheduler.notify({ kind: 'card', requestId: id });
-  return after;
+  if (after.status === 'active' && after.pendingExtension) return { kind: 'extension_requested', request: after, durationMs: after.pendingExtension.durationMs };
+  return { kind: 'extended', request: after, endsAt: after.status === 'active' ? after.window.end : undefined };
 }
 
 function requireOwner(actor: Actor, request: AccessRequest, verb: string): void {

@@ -2,15 +2,15 @@ import type { AccessRequest, Actor } from '../domain/access-request.js';
 import { formatDuration } from '../domain/duration.js';
 import { JitError, isJitError } from '../domain/errors.js';
 import { describeStatus } from '../domain/lifecycle.js';
-import { formatTimestamp } from '../domain/timestamp.js';
+import type { CommandOutcome } from '../domain/command-outcome.js';
 import { auditLine } from '../messages/audit-text.js';
+import { commandReply } from '../messages/command-replies.js';
+import { failureText } from '../messages/failure-text.js';
 import { durationLimits, requestableResources } from '../policy/evaluate-policy.js';
 import { mayReadHistory } from './command-targets.js';
 import { loadRequest, type CoreDeps } from './core-context.js';
-import { cancelRequest, extendAccess, releaseAccess, revokeAccess } from './end-access.js';
 import { parseCommand, USAGE, type CommandContext, type JitCommand } from './parse-command.js';
-import { requestAccess } from './request-access.js';
-import { approveRequest, denyRequest } from './review-request.js';
+import type { TypedCommands } from './typed-commands.js';
 import { resourceNamed } from '../policy/policy-lookup.js';
 
 type PersonActor = Actor & { kind: 'person' };
@@ -36,31 +36,65 @@ export interface CommandReply {
 }
 
 /** Parses and runs one `/jit` command for a person; every mistake becomes a reply, never a throw. */
-export async function handleCommand(deps: CoreDeps, actor: PersonActor, text: string): Promise<CommandReply> {
-  let name = 'unparsed';
+export async function handleCommand(deps: CoreDeps, commands: TypedCommands, actor: PersonActor, text: string): Promise<CommandReply> {
+  let command: JitCommand;
   try {
-    const command = parseCommand(text, commandContext(deps));
-    name = command.name;
-    const reply = await runCommand(deps, actor, command);
-    deps.observer?.commandHandled?.(name, 'ok');
+    command = parseCommand(text, commandContext(deps));
+  } catch (error) {
+    deps.observer?.commandHandled?.('unparsed', isJitError(error) ? 'refused' : 'error');
+    return failed(deps, error, 'unparsed');
+  }
+  if (isChange(command)) {
+    // The same typed command a button or form calls; it counts itself.
+    try {
+      const outcome = await runChange(commands, actor, command);
+      return { ok: true, text: commandReply(outcome), request: outcome.request };
+    } catch (error) {
+      return failed(deps, error, command.name);
+    }
+  }
+  try {
+    const reply = await runQuery(deps, actor, command);
+    deps.observer?.commandHandled?.(command.name, 'ok');
     return reply;
   } catch (error) {
-    deps.observer?.commandHandled?.(name, isJitError(error) ? 'refused' : 'error');
-    return errorReply(deps, error);
+    deps.observer?.commandHandled?.(command.name, isJitError(error) ? 'refused' : 'error');
+    return failed(deps, error, command.name);
   }
 }
 
-export function errorReply(deps: CoreDeps, error: unknown): CommandReply {
-  if (isJitError(error)) {
-    if (error.code === 'STORE.UNAVAILABLE') deps.log.error({ err: error.cause }, 'store unavailable');
-    return { ok: false, text: error.message };
-  }
-  const correlation = Math.random().toString(36).slice(2, 10);
-  deps.log.error({ err: error, correlation }, 'command failed');
-  return { ok: false, text: `Something went wrong on jitbot's side (reference ${correlation}); nothing was changed. Try again, or tell an admin.` };
+function failed(deps: CoreDeps, error: unknown, what: string): CommandReply {
+  return { ok: false, text: failureText(error, deps.log, what) };
 }
 
-export async function runCommand(deps: CoreDeps, actor: PersonActor, command: JitCommand): Promise<CommandReply> {
+type ChangeCommand = Extract<JitCommand, { name: 'request' | 'approve' | 'deny' | 'cancel' | 'release' | 'extend' | 'revoke' }>;
+type QueryCommand = Exclude<JitCommand, ChangeCommand>;
+
+function isChange(command: JitCommand): command is ChangeCommand {
+  return ['request', 'approve', 'deny', 'cancel', 'release', 'extend', 'revoke'].includes(command.name);
+}
+
+/** A verb that changes a request, dispatched to its typed command. */
+function runChange(commands: TypedCommands, actor: PersonActor, command: ChangeCommand): Promise<CommandOutcome> {
+  switch (command.name) {
+    case 'request':
+      return commands.requestAccess({ actor, resource: command.resource, duration: command.duration, reason: command.reason });
+    case 'approve':
+      return commands.approve(actor, command.id);
+    case 'deny':
+      return commands.deny(actor, command.id, command.reason);
+    case 'cancel':
+      return commands.cancel(actor, command.id);
+    case 'release':
+      return commands.release(actor, command.id);
+    case 'extend':
+      return commands.extend(actor, command.id, command.duration, command.reason);
+    case 'revoke':
+      return commands.revoke(actor, command.id, command.reason);
+  }
+}
+
+async function runQuery(deps: CoreDeps, actor: PersonActor, command: QueryCommand): Promise<CommandReply> {
   switch (command.name) {
     case 'form': {
       const form = resourceChoices(deps, actor.person);
@@ -73,52 +107,6 @@ export async function runCommand(deps: CoreDeps, actor: PersonActor, command: Ji
       return { ok: true, text: resourcesText(deps, actor.person) };
     case 'list':
       return { ok: true, text: await listText(deps, actor.person) };
-    case 'request': {
-      const request = await requestAccess(deps, { actor, resource: command.resource, duration: command.duration, reason: command.reason });
-      const text =
-        request.status === 'pending'
-          ? `${request.id}: requested ${request.resource} for ${formatDuration(request.durationMs)}; waiting for ${request.approvalsRequired} approval(s). You will get a DM when it is decided.`
-          : `${request.id}: ${request.resource} for ${formatDuration(request.durationMs)} was approved by policy; access is being issued and will arrive by DM.`;
-      return { ok: true, text, request };
-    }
-    case 'approve': {
-      const request = await approveRequest(deps, actor, command.id);
-      const text =
-        request.status === 'approved'
-          ? `You approved ${request.id}; access is being issued to ${request.requester}.`
-          : request.status === 'active' && !request.pendingExtension
-            ? `You approved the extension of ${request.id}; it now ends at ${formatTimestamp(request.window.end)}.`
-            : `You approved ${request.id}; it needs ${Math.max(0, request.approvalsRequired - (request.status === 'active' && request.pendingExtension ? request.pendingExtension.approvals.length : request.approvals.length))} more approval(s).`;
-      return { ok: true, text, request };
-    }
-    case 'deny': {
-      const request = await denyRequest(deps, actor, command.id, command.reason);
-      return { ok: true, text: request.status === 'denied' ? `You denied ${request.id}.` : `You denied the extension of ${request.id}.`, request };
-    }
-    case 'cancel': {
-      const request = await cancelRequest(deps, actor, command.id);
-      return { ok: true, text: `${request.id} is cancelled.`, request };
-    }
-    case 'release': {
-      const request = await releaseAccess(deps, actor, command.id);
-      return { ok: true, text: `${request.id}: your access is being revoked now.`, request };
-    }
-    case 'extend': {
-      const request = await extendAccess(deps, actor, command.id, command.duration, command.reason);
-      const text =
-        request.status === 'active' && request.pendingExtension
-          ? `${request.id}: extension of ${command.duration} requested; approvers have been asked.`
-          : `${request.id} extended; it now ends at ${request.status === 'active' ? formatTimestamp(request.window.end) : 'later'}.`;
-      return { ok: true, text, request };
-    }
-    case 'revoke': {
-      const request = await revokeAccess(deps, actor, command.id, command.reason);
-      return {
-        ok: true,
-        text: request.status === 'revoked' ? `${request.id} is closed as revoked.` : `${request.id}: access of ${request.requester} is being revoked now.`,
-        request,
-      };
-    }
     case 'audit':
       return { ok: true, text: await auditText(deps, actor.person, command.id) };
   }

@@ -1,4 +1,5 @@
 import type { AccessRequest, Actor, PipelineContext } from '../domain/access-request.js';
+import type { RequestOutcome } from '../domain/command-outcome.js';
 import { JitError, isJitError } from '../domain/errors.js';
 import { normalizeReason } from '../domain/reason.js';
 import {
@@ -27,7 +28,7 @@ export interface RequestAccessInput {
  * and its audit event, then the jobs (timeout and re-announcement, or issuing when auto-approved) and
  * messages.
  */
-export async function requestAccess(deps: CoreDeps, input: RequestAccessInput): Promise<AccessRequest> {
+export async function requestAccess(deps: CoreDeps, input: RequestAccessInput): Promise<RequestOutcome> {
   const policy = deps.policy();
   const requester = input.actor.kind === 'person' ? input.actor.person : input.actor.pipeline;
   if (input.actor.kind === 'pipeline' && !input.pipeline) {
@@ -93,7 +94,7 @@ export async function requestAccess(deps: CoreDeps, input: RequestAccessInput): 
   await deps.scheduler.notify({ kind: 'card', requestId: id });
   await deps.scheduler.notify({ kind: 'dm', requestId: id, person: requester, message: 'received' });
   deps.log.info({ requestId: id, resource: input.resource, requester, status: stored.status }, 'request created');
-  return stored;
+  return stored.status === 'pending' ? { kind: 'requested', request: stored, approvalsNeeded: stored.approvalsRequired } : { kind: 'auto_approved', request: stored };
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { AccessRequest, Actor, RequestId } from '../domain/access-request.js';
+import type { ApproveOutcome, DenyOutcome } from '../domain/command-outcome.js';
 import { JitError, isJitError } from '../domain/errors.js';
 import { applyEvent } from '../domain/lifecycle.js';
 import { normalizeReason } from '../domain/reason.js';
@@ -14,7 +15,7 @@ type PersonActor = Actor & { kind: 'person' };
  * time against the current policy by the person behind the stable platform id; the requester never
  * counts; an approver counts once; concurrent clicks settle on the stored state.
  */
-export async function approveRequest(deps: CoreDeps, actor: PersonActor, id: RequestId): Promise<AccessRequest> {
+export async function approveRequest(deps: CoreDeps, actor: PersonActor, id: RequestId): Promise<ApproveOutcome> {
   const { before, after } = await mutate(deps, id, (current) => {
     authorize(deps, actor, current, 'approve');
     const extension = current.status === 'active' && current.pendingExtension !== undefined;
@@ -44,11 +45,19 @@ export async function approveRequest(deps: CoreDeps, actor: PersonActor, id: Req
     await applyExtension(deps, after);
   }
   await deps.scheduler.notify({ kind: 'card', requestId: id });
-  return after;
+  return approveOutcome(after);
+}
+
+function approveOutcome(request: AccessRequest): ApproveOutcome {
+  if (request.status === 'approved') return { kind: 'approved', request };
+  if (request.status === 'active' && !request.pendingExtension) return { kind: 'extension_approved', request, endsAt: request.window.end };
+  const extension = request.status === 'active' && request.pendingExtension !== undefined;
+  const given = request.status === 'active' && request.pendingExtension ? request.pendingExtension.approvals.length : request.approvals.length;
+  return { kind: 'approval_added', request, extension, stillNeeded: Math.max(0, request.approvalsRequired - given) };
 }
 
 /** An approver denies a pending request (reason required) or an active grant's pending extension. */
-export async function denyRequest(deps: CoreDeps, actor: PersonActor, id: RequestId, reasonText: string): Promise<AccessRequest> {
+export async function denyRequest(deps: CoreDeps, actor: PersonActor, id: RequestId, reasonText: string): Promise<DenyOutcome> {
   const reason = normalizeReason(reasonText);
   if (!reason) throw new JitError('INPUT.BAD_REASON', denyNeedsReason(id));
   const { after } = await mutate(deps, id, (current) => {
@@ -72,7 +81,7 @@ export async function denyRequest(deps: CoreDeps, actor: PersonActor, id: Reques
     await deps.scheduler.notify({ kind: 'dm', requestId: id, person: after.requester, message: 'extension_denied' });
   }
   await deps.scheduler.notify({ kind: 'card', requestId: id });
-  return after;
+  return after.status === 'denied' ? { kind: 'denied', request: after } : { kind: 'extension_denied', request: after };
 }
 
 function authorize(deps: CoreDeps, actor: PersonActor, request: AccessRequest, action: 'approve' | 'deny'): void {

@@ -25,9 +25,9 @@ describe('reconciliation', () => {
     const prefix = uniquePrefix('rec');
     const first: Engine = await startEngine({ prefix, keepData: true });
     const { core } = first.app;
-    const lost = await core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '1h', reason: 'lost job' });
+    const { request: lost } = await core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '1h', reason: 'lost job' });
     await core.approve(person('bob'), lost.id);
-    const overdue = await core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '2s', reason: 'overdue' });
+    const { request: overdue } = await core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '2s', reason: 'overdue' });
     await core.approve(person('bob'), overdue.id);
     await waitFor('both active', async () => (await core.deps.store.getMany([lost.id, overdue.id])).every((r) => r.status === 'active'));
     await first.app.stop();
@@ -57,8 +57,8 @@ describe('reconciliation passes', () => {
     const e = await startEngine({ workerTimings: { reconcileEveryMs: 60_000 } });
     cleanups.push(() => e.stop());
     const { core } = e.app;
-    const soon = await core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '20s', reason: 'soon' });
-    const later = await core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '50m', reason: 'later' });
+    const { request: soon } = await core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '20s', reason: 'soon' });
+    const { request: later } = await core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '50m', reason: 'later' });
     for (const r of [soon, later]) await core.approve(person('bob'), r.id);
     await waitFor('both active', async () => (await core.deps.store.getMany([soon.id, later.id])).every((r) => r.status === 'active'));
     for (const r of [soon, later]) await (await e.app.scheduler.queues.revoke.getJob(`revoke-${r.id}`))!.remove();
@@ -138,7 +138,7 @@ describe('HTTP endpoints of a running app', () => {
     const big = await fetch(`${base}/v1/introspect`, { method: 'POST', body: 'x'.repeat(300 * 1024) }).catch(() => undefined);
     expect(big === undefined || big.status === 413).toBe(true);
 
-    const r = await app.core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '30m', reason: '' });
+    const { request: r } = await app.core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '30m', reason: '' });
     await app.core.approve(person('bob'), r.id);
     const dm = await waitFor('token DM', () => notifier.dmsTo('alice', 'active')[0]);
     const token = dm.message.secret!.value;

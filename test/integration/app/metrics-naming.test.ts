@@ -38,7 +38,7 @@ beforeAll(async () => {
   });
   await app.start();
   // One whole lifecycle, so the labelled counters and the histograms have samples to lint.
-  const r = await app.core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '1h', reason: 'metrics' });
+  const { request: r } = await app.core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '1h', reason: 'metrics' });
   await app.core.approve(person('bob'), r.id);
   await waitFor('active', async () => (await app.core.deps.store.get(r.id))?.status === 'active');
   await app.core.release(person('alice'), r.id);

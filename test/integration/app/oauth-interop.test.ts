@@ -70,7 +70,7 @@ afterAll(async () => {
 });
 
 async function liveToken(resource: string): Promise<{ id: string; token: string }> {
-  const r = await app.core.requestAccess({ actor: person('alice'), resource, duration: '30m', reason: 'interop' });
+  const { request: r } = await app.core.requestAccess({ actor: person('alice'), resource, duration: '30m', reason: 'interop' });
   await app.core.approve(person('bob'), r.id);
   const dm = await waitFor('token DM', () => notifier.dmsTo('alice', 'active').find((d) => d.message.requestId === r.id && d.message.secret));
   return { id: r.id, token: dm.message.secret!.value };

@@ -11,7 +11,7 @@ describe('command targets (tab completion ids) on Redis', () => {
   beforeAll(async () => {
     engine = await startEngine();
     const { core } = engine.app;
-    const ask = (who: string, resource: string, reason = 'x') => core.requestAccess({ actor: person(who), resource, duration: '10m', reason });
+    const ask = (who: string, resource: string, reason = 'x') => core.requestAccess({ actor: person(who), resource, duration: '10m', reason }).then((outcome) => outcome.request);
     ids.alicePending = (await ask('alice', 'deploy')).id;
     ids.aliceActive = (await ask('alice', 'deploy')).id;
     await core.approve(person('bob'), ids.aliceActive);

@@ -57,7 +57,7 @@ describe('crash recovery with worker processes and a far-side oracle', () => {
   it('kill -9 of a worker right after the issuer answered: issued once, active after restart, revoked on time', async () => {
     const { app } = await webOnly();
     const crashing = await startWorkerProcess({ redisUrl: inject('redisUrl'), prefix, oracleUrl: oracle.url, fault: 'after_issuer_call' });
-    const r = await app.core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '6s', reason: 'crash test' });
+    const { request: r } = await app.core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '6s', reason: 'crash test' });
     await app.core.approve(person('bob'), r.id);
     expect(await exited(crashing)).toBe('SIGKILL');
     expect(oracle.credentials.get(r.id)?.issueCalls).toBe(1);
@@ -86,7 +86,7 @@ describe('crash recovery with worker processes and a far-side oracle', () => {
   it('kill -9 of a worker in the middle of a revoke: another worker finishes it within the stall window', async () => {
     const { app } = await webOnly();
     const crashing = await startWorkerProcess({ redisUrl: inject('redisUrl'), prefix, oracleUrl: oracle.url, fault: 'mid_revoke' });
-    const r = await app.core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '2s', reason: 'crash test' });
+    const { request: r } = await app.core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '2s', reason: 'crash test' });
     await app.core.approve(person('bob'), r.id);
     const active = await waitFor('active', async () => {
       const x = await app.core.deps.store.get(r.id);
@@ -123,7 +123,7 @@ describe('several processes on one Redis', () => {
     webs.push(await startEngine({ prefix, worker: false, keepData: true }), await startEngine({ prefix, worker: false }));
     await Promise.all([1, 2].map(() => startWorkerProcess({ redisUrl: inject('redisUrl'), prefix, oracleUrl: oracle.url })));
     const requests = await Promise.all(
-      Array.from({ length: 500 }, (_, i) => webs[i % 2]!.app.core.requestAccess({ actor: person(i % 2 ? 'alice' : 'dave'), resource: 'deploy', duration: '2s', reason: `load ${i}` })),
+      Array.from({ length: 500 }, (_, i) => webs[i % 2]!.app.core.requestAccess({ actor: person(i % 2 ? 'alice' : 'dave'), resource: 'deploy', duration: '2s', reason: `load ${i}` }).then((outcome) => outcome.request)),
     );
     // Both approvers click on both web instances at once; one of each pair may find it decided.
     await Promise.all(requests.flatMap((r, i) => [webs[i % 2]!.app.core.approve(person('bob'), r.id).catch(() => undefined), webs[(i + 1) % 2]!.app.core.approve(person('carol'), r.id).catch(() => undefined)]));
@@ -144,7 +144,7 @@ describe('Redis killed and restarted with AOF between approval and the end', () 
     const engine = await startEngine({ redisUrl: redis.url });
     try {
       const { core } = engine.app;
-      const r = await core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '5s', reason: 'aof' });
+      const { request: r } = await core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '5s', reason: 'aof' });
       await core.approve(person('bob'), r.id);
       const active = await waitFor('active', async () => {
         const x = await core.deps.store.get(r.id);

@@ -10,7 +10,7 @@ describe('grant lifecycle on BullMQ and Redis', () => {
 
   it('request → approve → issued once → reminder → revoked at the end, with DMs, card updates and a valid audit chain', async () => {
     const { core } = engine.app;
-    const created = await core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '2s', reason: 'INC-7' });
+    const { request: created } = await core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '2s', reason: 'INC-7' });
     expect(created.status).toBe('pending');
     await waitFor('card posted', () => engine.notifier.lastCard(created.id));
     expect(engine.notifier.lastCard(created.id)?.actions.map((a) => a.id)).toEqual(['approve', 'deny']);
@@ -51,7 +51,7 @@ describe('grant lifecycle on BullMQ and Redis', () => {
 
   it('refuses self-approval and outsiders, counts an approver once, and needs distinct approvers for 2-of-N', async () => {
     const { core } = engine.app;
-    const r = await core.requestAccess({ actor: person('carol'), resource: 'two-keys', duration: '5m', reason: 'rotate keys' });
+    const { request: r } = await core.requestAccess({ actor: person('carol'), resource: 'two-keys', duration: '5m', reason: 'rotate keys' });
     await expect(core.approve(person('carol'), r.id)).rejects.toThrow(/own request/);
     await expect(core.approve(person('alice'), r.id)).rejects.toThrow(/not an approver/);
     await core.approve(person('dave'), r.id);
@@ -66,7 +66,7 @@ describe('grant lifecycle on BullMQ and Redis', () => {
 
   it('settles 1,000 concurrent approve / deny / approve-again calls to one outcome with one audit event per real change', async () => {
     const { core } = engine.app;
-    const r = await core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '5m', reason: 'race' });
+    const { request: r } = await core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '5m', reason: 'race' });
     const calls = Array.from({ length: 1000 }, (_, i) =>
       i % 3 === 1 ? core.deny(person(i % 2 ? 'bob' : 'carol'), r.id, 'no') : core.approve(person(i % 2 ? 'bob' : 'carol'), r.id),
     );
@@ -87,27 +87,27 @@ describe('grant lifecycle on BullMQ and Redis', () => {
 
   it('auto-approves within the rule, and a longer request needs a human', async () => {
     const { core } = engine.app;
-    const auto = await core.requestAccess({ actor: person('alice'), resource: 'auto', duration: '10m', reason: '' });
+    const { request: auto } = await core.requestAccess({ actor: person('alice'), resource: 'auto', duration: '10m', reason: '' });
     expect(auto.status).toBe('approved');
     expect(auto.autoApprovedBy).toBe(0);
     await waitFor('active', async () => (await core.deps.store.get(auto.id))?.status === 'active');
-    const manual = await core.requestAccess({ actor: person('alice'), resource: 'auto', duration: '45m', reason: '' });
+    const { request: manual } = await core.requestAccess({ actor: person('alice'), resource: 'auto', duration: '45m', reason: '' });
     expect(manual.status).toBe('pending');
   });
 
   it('cancel, deny with reason, release now, and time out', async () => {
     const { core } = engine.app;
-    const a = await core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '5m', reason: 'x' });
+    const { request: a } = await core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '5m', reason: 'x' });
     await expect(core.cancel(person('bob'), a.id)).rejects.toThrow(/Only alice/);
-    expect((await core.cancel(person('alice'), a.id)).status).toBe('cancelled');
+    expect((await core.cancel(person('alice'), a.id)).request.status).toBe('cancelled');
     await expect(core.approve(person('bob'), a.id)).rejects.toThrow(/cancelled/);
 
-    const b = await core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '5m', reason: 'x' });
+    const { request: b } = await core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '5m', reason: 'x' });
     await expect(core.deny(person('bob'), b.id, '  ')).rejects.toThrow(/A reason is required to deny/);
-    expect((await core.deny(person('bob'), b.id, 'not during the freeze')).status).toBe('denied');
+    expect((await core.deny(person('bob'), b.id, 'not during the freeze')).request.status).toBe('denied');
     await waitFor('denied DM', () => engine.notifier.dmsTo('alice', 'denied')[0]?.message.lines.join(' ').includes('not during the freeze'));
 
-    const c = await core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '30m', reason: 'x' });
+    const { request: c } = await core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '30m', reason: 'x' });
     await core.approve(person('carol'), c.id);
     await waitFor('active', async () => (await core.deps.store.get(c.id))?.status === 'active');
     await expect(core.release(person('bob'), c.id)).rejects.toThrow(/Only alice/);
@@ -119,16 +119,16 @@ describe('grant lifecycle on BullMQ and Redis', () => {
 
   it('extends a grant by moving its one revoke job, within the policy limits', async () => {
     const { core } = engine.app;
-    const r = await core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '3s', reason: 'x' });
+    const { request: r } = await core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '3s', reason: 'x' });
     await core.approve(person('bob'), r.id);
     const active = await waitFor('active', async () => {
       const x = await core.deps.store.get(r.id);
       return x?.status === 'active' ? x : undefined;
     });
-    const extended = await core.extend(person('alice'), r.id, '2s', 'need more');
+    const { request: extended } = await core.extend(person('alice'), r.id, '2s', 'need more');
     expect(extended.status === 'active' && extended.pendingExtension).toBeTruthy();
     await expect(core.approve(person('alice'), r.id)).rejects.toThrow(/own/);
-    const approved = await core.approve(person('carol'), r.id);
+    const { request: approved } = await core.approve(person('carol'), r.id);
     expect(approved.status === 'active' && approved.window.end).toBe(active.window.end + 2000);
     const revokeJobs = (await engine.app.scheduler.queues.revoke.getJobs(['delayed', 'waiting', 'active'])).filter((j) => j.data.requestId === r.id);
     expect(revokeJobs).toHaveLength(1);
@@ -149,7 +149,7 @@ describe('grant lifecycle on BullMQ and Redis', () => {
     });
     try {
       const { core } = quick.app;
-      const r = await core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '5m', reason: 'waiting' });
+      const { request: r } = await core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '5m', reason: 'waiting' });
       await waitFor('two rounds of reminders', () => quick.notifier.dmsTo('bob', 'reannounce').length >= 2, 8000);
       const rounds = (await core.deps.store.auditOf(r.id)).filter((x) => x.type === 'request.reannounced').map((x) => x.data.round);
       expect(rounds.slice(0, 2)).toEqual([1, 2]);

@@ -55,7 +55,7 @@ describe('revocation under failure and load', () => {
   it('an issuer failing 10 times: revoke_failed and an alert, then revoked; the audit shows every attempt', async () => {
     const e = await engine();
     const { core } = e.app;
-    const r = await core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '1s', reason: 'flaky target' });
+    const { request: r } = await core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '1s', reason: 'flaky target' });
     await core.approve(person('bob'), r.id);
     await waitFor('active', async () => (await core.deps.store.get(r.id))?.status === 'active');
     e.issuer.failRevokes = 10;
@@ -82,7 +82,7 @@ describe('revocation under failure and load', () => {
     const e = await engine();
     const { core } = e.app;
     e.issuer.fatalIssue = true;
-    const r = await core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '1m', reason: 'x' });
+    const { request: r } = await core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '1m', reason: 'x' });
     await core.approve(person('bob'), r.id);
     await waitFor('failed', async () => (await core.deps.store.get(r.id))?.status === 'failed');
     await waitFor('failed DM', () => e.notifier.dmsTo('alice', 'failed')[0]);
@@ -93,7 +93,7 @@ describe('revocation under failure and load', () => {
   it('a DM that cannot be delivered now is retried by a job, not lost', async () => {
     const e = await engine();
     e.notifier.failNextDms = 3;
-    const r = await e.app.core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '1m', reason: 'x' });
+    const { request: r } = await e.app.core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '1m', reason: 'x' });
     await waitFor('received DM after retries', () => e.notifier.dmsTo('alice', 'received').find((d) => d.message.requestId === r.id));
     expect(e.notifier.failNextDms).toBe(0);
   });
@@ -101,7 +101,7 @@ describe('revocation under failure and load', () => {
   it('a person no chat platform can reach is reported in the approvers\' channel and the audit, not skipped silently', async () => {
     const e = await engine();
     e.notifier.knows = () => false;
-    const r = await e.app.core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '1m', reason: 'x' });
+    const { request: r } = await e.app.core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '1m', reason: 'x' });
     const notice = await waitFor('unreachable notice', () => e.notifier.notices.find((n) => n.requestId === r.id));
     expect(notice.title).toBe('jitbot cannot reach alice');
     expect(notice.lines.join(' ')).toContain('"received" message');

@@ -65,7 +65,7 @@ describe('github and vault issuers through the engine', () => {
     const repo = github.repos.get('acme/app')!;
     repo.direct.set('alice-gh', 'pull'); // standing access, before jitbot
 
-    const first = await core.requestAccess({ actor: person('alice'), resource: 'app-maintain', duration: '3s', reason: 'release 1.4' });
+    const { request: first } = await core.requestAccess({ actor: person('alice'), resource: 'app-maintain', duration: '3s', reason: 'release 1.4' });
     await core.approve(person('bob'), first.id);
     const active = await until(first.id, 'active');
     expect(repo.direct.get('alice-gh')).toBe('maintain');
@@ -74,7 +74,7 @@ describe('github and vault issuers through the engine', () => {
     expect(dm.message.lines.join('\n')).toContain('alice-gh has maintain on acme/app');
 
     // A second, overlapping grant of (lesser) access to the same repository, ending later.
-    const second = await core.requestAccess({ actor: person('alice'), resource: 'app-push', duration: '7s', reason: 'hotfix' });
+    const { request: second } = await core.requestAccess({ actor: person('alice'), resource: 'app-push', duration: '7s', reason: 'hotfix' });
     await core.approve(person('carol'), second.id);
     await until(second.id, 'active');
     expect(repo.direct.get('alice-gh')).toBe('maintain');
@@ -97,7 +97,7 @@ describe('github and vault issuers through the engine', () => {
     const { core } = engine.app;
     const repo = github.repos.get('acme/app')!;
     github.server.fault({ kind: 'lose-response', method: 'PUT', path: /collaborators\/bob-gh$/ });
-    const r = await core.requestAccess({ actor: person('bob'), resource: 'app-push', duration: '2s', reason: 'lost answer' });
+    const { request: r } = await core.requestAccess({ actor: person('bob'), resource: 'app-push', duration: '2s', reason: 'lost answer' });
     await core.approve(person('carol'), r.id);
     await until(r.id, 'active');
     expect(github.server.requests('PUT', /collaborators\/bob-gh$/).map((q) => q.outcome)).toEqual(['lost', 204]);
@@ -108,10 +108,10 @@ describe('github and vault issuers through the engine', () => {
 
   it('issues a Vault token by DM only, and revokes it by accessor when released; a second grant keeps its own token', async () => {
     const { core } = engine.app;
-    const a = await core.requestAccess({ actor: person('alice'), resource: 'vault-deploy', duration: '30s', reason: 'deploy' });
+    const { request: a } = await core.requestAccess({ actor: person('alice'), resource: 'vault-deploy', duration: '30s', reason: 'deploy' });
     await core.approve(person('bob'), a.id);
     const active = await until(a.id, 'active');
-    const b = await core.requestAccess({ actor: person('dave'), resource: 'vault-deploy', duration: '30s', reason: 'deploy too' });
+    const { request: b } = await core.requestAccess({ actor: person('dave'), resource: 'vault-deploy', duration: '30s', reason: 'deploy too' });
     await core.approve(person('bob'), b.id);
     await until(b.id, 'active');
 

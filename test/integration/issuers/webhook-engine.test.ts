@@ -29,7 +29,7 @@ describe('webhook issuer in the engine', () => {
   it('a grant released early: grant.deactivate carries the time of the release, not the planned end', async () => {
     const { engine, receiver } = await engineWithReceiver();
     const { core } = engine.app;
-    const r = await core.requestAccess({ actor: person('alice'), resource: 'db', duration: '1h', reason: 'early release' });
+    const { request: r } = await core.requestAccess({ actor: person('alice'), resource: 'db', duration: '1h', reason: 'early release' });
     await core.approve(person('bob'), r.id);
     await waitFor('active', async () => (await core.deps.store.get(r.id))?.status === 'active');
     const activate = grantOf(receiver.applied[0]!);
@@ -52,7 +52,7 @@ describe('webhook issuer in the engine', () => {
   it('a grant that expires: grant.deactivate carries the planned end', async () => {
     const { engine, receiver } = await engineWithReceiver();
     const { core } = engine.app;
-    const r = await core.requestAccess({ actor: person('alice'), resource: 'db', duration: '1s', reason: 'expiry' });
+    const { request: r } = await core.requestAccess({ actor: person('alice'), resource: 'db', duration: '1s', reason: 'expiry' });
     await core.approve(person('bob'), r.id);
     await waitFor('expired', async () => (await core.deps.store.get(r.id))?.status === 'expired');
     const [activate, deactivate] = receiver.applied.map(grantOf);

@@ -244,7 +244,7 @@ describe('who may approve a pipeline request', () => {
     expect(refusals.map((e) => e.data.code)).toEqual(['POLICY.SELF_APPROVAL', 'POLICY.NOT_APPROVER']);
     expect((await jit.app.core.deps.store.get(id))?.status).toBe('pending');
     // The triggering person may still stop it.
-    const denied = await jit.app.core.deny(person('carol'), id, 'not today');
+    const { request: denied } = await jit.app.core.deny(person('carol'), id, 'not today');
     expect(denied.status).toBe('denied');
     const read = await api(jit.url, 'GET', `/v1/requests/${id}`, await githubToken({ actor: 'carol-gh' }), undefined, pickupOf(created));
     expect(read.body).toMatchObject({ status: 'denied', deniedBy: 'carol', denyReason: 'not today', final: true });

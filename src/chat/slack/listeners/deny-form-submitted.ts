@@ -1,5 +1,6 @@
 import type { App } from '@slack/bolt';
 import { parseRequestId } from '../../../core/domain/access-request.js';
+import { commandReply } from '../../../core/messages/command-replies.js';
 import { normalizeReason } from '../../../core/domain/reason.js';
 import { decodeContext, inputError } from '../blocks/render-views.js';
 import { BLOCK_IDS, CALLBACK_IDS, INPUT_IDS } from '../slack-ids.js';
@@ -26,8 +27,7 @@ export function registerDenyFormSubmitted(app: App, deps: SlackDeps): void {
     if (!reason) return ack({ response_action: 'errors', errors: { [BLOCK_IDS.reason]: 'Say why, so the requester knows.' } });
     await ack();
     try {
-      const after = await deps.core.deny(who.actor, id, reason);
-      await reply(deps, target, after.status === 'denied' ? `You denied ${id}.` : `You denied the extension of ${id}.`);
+      await reply(deps, target, commandReply(await deps.core.deny(who.actor, id, reason)));
     } catch (error) {
       await reply(deps, target, failureText(error, deps.log));
     }

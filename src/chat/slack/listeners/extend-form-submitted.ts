@@ -1,8 +1,8 @@
 import type { App } from '@slack/bolt';
 import { parseRequestId } from '../../../core/domain/access-request.js';
-import { formatDuration, parseDuration } from '../../../core/domain/duration.js';
+import { parseDuration } from '../../../core/domain/duration.js';
 import { normalizeReason } from '../../../core/domain/reason.js';
-import { formatTimestamp } from '../../../core/domain/timestamp.js';
+import { commandReply } from '../../../core/messages/command-replies.js';
 import { decodeContext, durationBlockId, inputError } from '../blocks/render-views.js';
 import { BLOCK_IDS, CALLBACK_IDS, INPUT_IDS } from '../slack-ids.js';
 import { failureText, identify, reply, type SlackDeps } from './interaction.js';
@@ -31,12 +31,7 @@ export function registerExtendFormSubmitted(app: App, deps: SlackDeps): void {
     }
     await ack();
     try {
-      const after = await deps.core.extend(who.actor, id, duration, reason);
-      const text =
-        after.status === 'active' && after.pendingExtension
-          ? `${id}: extension of ${formatDuration(after.pendingExtension.durationMs)} requested; approvers have been asked.`
-          : `${id} extended; it now ends at ${after.status === 'active' ? formatTimestamp(after.window.end) : 'later'}.`;
-      await reply(deps, target, text);
+      await reply(deps, target, commandReply(await deps.core.extend(who.actor, id, duration, reason)));
     } catch (error) {
       await reply(deps, target, failureText(error, deps.log));
     }

@@ -1,5 +1,6 @@
 import type { Actor } from '../../../core/domain/access-request.js';
 import { isJitError } from '../../../core/domain/errors.js';
+import { failureText as coreFailureText } from '../../../core/messages/failure-text.js';
 import type { Logger } from '../../../core/ports/logger.js';
 import type { JitCore } from '../../../core/services/create-core.js';
 import type { HomePublisher } from '../app-home.js';
@@ -38,12 +39,9 @@ export function identify(core: JitCore, slackUserId: string): { actor: PersonAct
   }
 }
 
-/** A JitError's user-safe message, or one generic sentence with a reference that is also logged. */
+/** A JitError's user-safe message, or the core's generic sentence with a reference that is also logged. */
 export function failureText(error: unknown, log: Logger): string {
-  if (isJitError(error)) return error.message;
-  const reference = Math.random().toString(36).slice(2, 10);
-  log.error({ reference, error: error instanceof Error ? error.message : String(error) }, 'slack interaction failed');
-  return `Something went wrong on jitbot's side (reference ${reference}); nothing was changed. Try again, or tell an admin.`;
+  return coreFailureText(error, log, 'slack interaction');
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { App } from '@slack/bolt';
-import { formatDuration } from '../../../core/domain/duration.js';
 import { isJitError } from '../../../core/domain/errors.js';
+import { commandReply } from '../../../core/messages/command-replies.js';
 import { normalizeReason } from '../../../core/domain/reason.js';
 import { checkDuration, checkReason, resourceForRequest } from '../../../core/policy/evaluate-policy.js';
 import { decodeContext, inputError } from '../blocks/render-views.js';
@@ -48,12 +48,7 @@ export function registerRequestFormSubmitted(app: App, deps: SlackDeps): void {
     await ack();
 
     try {
-      const request = await deps.core.requestAccess({ actor: who.actor, resource, duration: duration || undefined, reason: reasonText });
-      const text =
-        request.status === 'pending'
-          ? `${request.id}: requested ${request.resource} for ${formatDuration(request.durationMs)}; waiting for ${request.approvalsRequired} approval(s). You will get a DM when it is decided.`
-          : `${request.id}: ${request.resource} for ${formatDuration(request.durationMs)} was approved by policy; access is being issued and will arrive by DM.`;
-      await reply(deps, target, text);
+      await reply(deps, target, commandReply(await deps.core.requestAccess({ actor: who.actor, resource, duration: duration || undefined, reason: reasonText })));
     } catch (error) {
       await reply(deps, target, failureText(error, deps.log));
     }

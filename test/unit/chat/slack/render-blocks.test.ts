@@ -3,7 +3,8 @@ import { LIMITS } from '../../../../src/chat/slack/blocks/block-kit.js';
 import { SecretTooLargeError, renderCard, renderDirectMessage, renderNotice } from '../../../../src/chat/slack/blocks/render-messages.js';
 import { renderDenyForm, renderExtendForm, renderHome, renderRequestForm, decodeContext, encodeContext } from '../../../../src/chat/slack/blocks/render-views.js';
 import type { AccessRequest } from '../../../../src/core/domain/access-request.js';
-import { buildCard, buildDirectMessage, revokeFailedNotice } from '../../../../src/core/messages/views.js';
+import { buildDirectMessage, revokeFailedNotice } from '../../../../src/core/messages/direct-messages.js';
+import { buildCard } from '../../../../src/core/messages/views.js';
 import type { ResourceChoice } from '../../../../src/core/services/handle-command.js';
 import { checkBlocks, checkView, type Json } from '../../../fakes/fake-slack.js';
 

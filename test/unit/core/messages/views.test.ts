@@ -4,7 +4,8 @@ import type { AuditEvent } from '../../../../src/core/domain/audit-event.js';
 import { applyEvent } from '../../../../src/core/domain/lifecycle.js';
 import { formatTimestamp } from '../../../../src/core/domain/timestamp.js';
 import { auditLine } from '../../../../src/core/messages/audit-text.js';
-import { buildCard, buildDirectMessage } from '../../../../src/core/messages/views.js';
+import { buildDirectMessage } from '../../../../src/core/messages/direct-messages.js';
+import { buildCard } from '../../../../src/core/messages/views.js';
 
 const T = Date.UTC(2026, 11, 4, 19, 49, 5, 123);
 const common = {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { HOUR, MINUTE, jobsOf, memoryCore, person, type MemoryCore } from '../../../support/memory-core.js';
 
 async function activeGrant(m: MemoryCore) {
-  const r = await m.core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '1h', reason: 'x' });
+  const { request: r } = await m.core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '1h', reason: 'x' });
   await m.core.approve(person('carol'), r.id);
   await m.scheduler.runDue();
   const active = await m.get(r.id);
@@ -14,10 +14,10 @@ describe('end of access on memory ports', () => {
   it('the requester cancels a pending request: its timeout and re-announcement go, later clicks are refused', async () => {
     expect.hasAssertions();
     const m = memoryCore();
-    const r = await m.core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '1h', reason: 'x' });
+    const { request: r } = await m.core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '1h', reason: 'x' });
     await m.scheduler.runDue();
     await expect(m.core.cancel(person('bob'), r.id)).rejects.toThrow(/Only alice/);
-    expect((await m.core.cancel(person('alice'), r.id)).status).toBe('cancelled');
+    expect((await m.core.cancel(person('alice'), r.id)).request.status).toBe('cancelled');
     expect(jobsOf(m, r.id)).toEqual(['notify:card@0']);
     await m.scheduler.runDue();
     expect(m.notifier.lastCard(r.id)?.status).toBe('Cancelled by alice.');
@@ -32,7 +32,7 @@ describe('end of access on memory ports', () => {
     const active = await activeGrant(m);
     await m.scheduler.advance(10 * MINUTE);
     await expect(m.core.release(person('bob'), active.id)).rejects.toThrow(/Only alice/);
-    const releasing = await m.core.release(person('alice'), active.id);
+    const { request: releasing } = await m.core.release(person('alice'), active.id);
     expect(releasing).toMatchObject({ status: 'revoking', endReason: 'released' });
     expect(jobsOf(m, active.id)).toEqual(['revoke@0', 'notify:card@0']);
     await m.scheduler.runDue();
@@ -55,7 +55,7 @@ describe('end of access on memory ports', () => {
     const active = await activeGrant(m);
     await expect(m.core.revoke(person('alice'), active.id, 'mine')).rejects.toMatchObject({ code: 'POLICY.NOT_ADMIN' });
     await expect(m.core.revoke({ kind: 'pipeline', pipeline: 'pipeline:ci', via: 'api' }, active.id, 'x')).rejects.toMatchObject({ code: 'POLICY.NOT_ADMIN' });
-    const revoking = await m.core.revoke(person('bob'), active.id, 'left the team');
+    const { request: revoking } = await m.core.revoke(person('bob'), active.id, 'left the team');
     expect(revoking).toMatchObject({ status: 'revoking', endReason: 'revoked', endedBy: { person: 'bob' } });
     await m.scheduler.runDue();
     expect(await m.status(active.id)).toBe('revoked');
@@ -72,7 +72,7 @@ describe('end of access on memory ports', () => {
   it('refuses to end what holds no access', async () => {
     expect.hasAssertions();
     const m = memoryCore();
-    const r = await m.core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '1h', reason: 'x' });
+    const { request: r } = await m.core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '1h', reason: 'x' });
     await expect(m.core.release(person('alice'), r.id)).rejects.toMatchObject({ code: 'REQUEST.INVALID_TRANSITION' });
     await expect(m.core.revoke(person('bob'), r.id, 'x')).rejects.toMatchObject({ code: 'REQUEST.INVALID_TRANSITION' });
     await expect(m.core.release(person('alice'), 'JIT-404')).rejects.toMatchObject({ code: 'REQUEST.NOT_FOUND' });

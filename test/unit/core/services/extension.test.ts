@@ -6,7 +6,7 @@ import { HOUR, MINUTE, jobsOf, memoryCore, person, type MemoryCore } from '../..
 
 /** An active deploy grant of alice's, one hour from now. */
 async function activeGrant(m: MemoryCore, resource = 'deploy', duration = '1h') {
-  const r = await m.core.requestAccess({ actor: person('alice'), resource, duration, reason: 'x' });
+  const { request: r } = await m.core.requestAccess({ actor: person('alice'), resource, duration, reason: 'x' });
   if (r.status === 'pending') await m.core.approve(person('bob'), r.id);
   await m.scheduler.runDue();
   const active = await m.get(r.id);
@@ -19,13 +19,13 @@ describe('extensions on memory ports', () => {
     expect.hasAssertions();
     const m = memoryCore();
     const active = await activeGrant(m);
-    const asked = await m.core.extend(person('alice'), active.id, '30m', 'need more');
+    const { request: asked } = await m.core.extend(person('alice'), active.id, '30m', 'need more');
     expect(asked.status === 'active' && asked.pendingExtension).toMatchObject({ durationMs: 30 * MINUTE, reason: 'need more' });
     expect((await m.store.listWaitingOn('carol')).map((r) => r.id)).toEqual([active.id]);
     expect(jobsOf(m, active.id)).toEqual(['notify:card@0', `remind@${HOUR - 5 * MINUTE}`, `revoke@${HOUR}`]);
     await m.scheduler.runDue();
     await expect(m.core.approve(person('alice'), active.id)).rejects.toMatchObject({ code: 'POLICY.SELF_APPROVAL' });
-    const approved = await m.core.approve(person('carol'), active.id);
+    const { request: approved } = await m.core.approve(person('carol'), active.id);
     expect(approved.status === 'active' && approved.window.end).toBe(active.window.end + 30 * MINUTE);
     expect(jobsOf(m, active.id)).toEqual(['notify:dm:extension_approved@0', 'notify:card@0', `remind@${HOUR + 25 * MINUTE}`, `revoke@${HOUR + 30 * MINUTE}`]);
     await m.scheduler.runDue();
@@ -58,7 +58,7 @@ describe('extensions on memory ports', () => {
     const active = await activeGrant(m);
     await m.core.extend(person('alice'), active.id, '30m', 'please');
     await m.scheduler.runDue();
-    const denied = await m.core.deny(person('bob'), active.id, 'not today');
+    const { request: denied } = await m.core.deny(person('bob'), active.id, 'not today');
     expect(denied.status === 'active' && denied.pendingExtension).toBeUndefined();
     expect(denied.status === 'active' && denied.window.end).toBe(active.window.end);
     expect(jobsOf(m, active.id)).toEqual(['notify:dm:extension_denied@0', 'notify:card@0', `remind@${HOUR - 5 * MINUTE}`, `revoke@${HOUR}`]);
@@ -66,7 +66,7 @@ describe('extensions on memory ports', () => {
     expect(m.notifier.dmsTo('alice', 'extension_denied')).toHaveLength(1);
     expect(await m.store.listWaitingOn('bob')).toEqual([]);
     // Denying an extension is not the end of the grant: another may be asked for.
-    expect((await m.core.extend(person('alice'), active.id, '10m', 'smaller')).status).toBe('active');
+    expect((await m.core.extend(person('alice'), active.id, '10m', 'smaller')).request.status).toBe('active');
   });
 
   it('holds extensions to the policy: count, total, duration text, one at a time, the owner only', async () => {
@@ -92,13 +92,13 @@ describe('extensions on memory ports', () => {
     expect.hasAssertions();
     const m = memoryCore();
     const auto = await activeGrant(m, 'auto', '10m');
-    const extended = await m.core.extend(person('alice'), auto.id, '30m', 'a bit more');
+    const { request: extended } = await m.core.extend(person('alice'), auto.id, '30m', 'a bit more');
     expect(extended.status === 'active' && [extended.window.end, extended.pendingExtension]).toEqual([auto.window.end + 30 * MINUTE, undefined]);
     expect(m.scheduler.job(`revoke-${auto.id}`)?.dueAt).toBe(auto.window.end + 30 * MINUTE);
     expect((await m.auditTypes(auto.id)).at(-1)).toBe('extension.auto_approved');
 
     const manual = await activeGrant(m, 'auto', '45m');
-    const asked = await m.core.extend(person('alice'), manual.id, '10m', 'more');
+    const { request: asked } = await m.core.extend(person('alice'), manual.id, '10m', 'more');
     expect(asked.status === 'active' && asked.pendingExtension?.durationMs).toBe(10 * MINUTE);
     expect(m.scheduler.job(`revoke-${manual.id}`)?.dueAt).toBe(manual.window.end);
     expect((await m.auditTypes(manual.id)).at(-1)).toBe('extension.requested');

@@ -6,7 +6,7 @@ describe('grant lifecycle on memory ports', () => {
     expect.hasAssertions();
     const m = memoryCore();
     const { core } = m;
-    const created = await core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '1h', reason: 'INC-7' });
+    const { request: created } = await core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '1h', reason: 'INC-7' });
     expect(created.status).toBe('pending');
     expect(jobsOf(m, created.id)).toEqual(['notify:card@0', 'notify:dm:received@0', 'reannounce@600000', 'timeout@1800000']);
     await m.scheduler.runDue();
@@ -51,7 +51,7 @@ describe('approval rules on memory ports', () => {
     expect.hasAssertions();
     const m = memoryCore();
     const { core } = m;
-    const r = await core.requestAccess({ actor: person('carol'), resource: 'two-keys', duration: '5m', reason: 'rotate keys' });
+    const { request: r } = await core.requestAccess({ actor: person('carol'), resource: 'two-keys', duration: '5m', reason: 'rotate keys' });
     expect(r.status === 'pending' && r.waitingOn).toEqual(['dave', 'erin']);
     await expect(core.approve(person('carol'), r.id)).rejects.toThrow(/own request/);
     await expect(core.approve(person('alice'), r.id)).rejects.toThrow(/not an approver/);
@@ -74,7 +74,7 @@ describe('approval rules on memory ports', () => {
     expect.hasAssertions();
     const m = memoryCore();
     const { core } = m;
-    const r = await core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '5m', reason: 'race' });
+    const { request: r } = await core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '5m', reason: 'race' });
     const calls = Array.from({ length: 300 }, (_, i) =>
       i % 3 === 1 ? core.deny(person(i % 2 ? 'bob' : 'carol'), r.id, 'no') : core.approve(person(i % 2 ? 'bob' : 'carol'), r.id),
     );
@@ -92,16 +92,16 @@ describe('approval rules on memory ports', () => {
   it('auto-approves within the rule and issues without a human; a longer request needs one', async () => {
     expect.hasAssertions();
     const m = memoryCore();
-    const auto = await m.core.requestAccess({ actor: person('alice'), resource: 'auto', duration: '10m', reason: '' });
+    const { request: auto } = await m.core.requestAccess({ actor: person('alice'), resource: 'auto', duration: '10m', reason: '' });
     expect(auto).toMatchObject({ status: 'approved', autoApprovedBy: 0, approvalsRequired: 0 });
     expect(jobsOf(m, auto.id)).toEqual(['issue@0', 'notify:card@0', 'notify:dm:received@0']);
     await m.scheduler.runDue();
     expect(await m.status(auto.id)).toBe('active');
     expect((await m.auditTypes(auto.id)).slice(0, 3)).toEqual(['request.auto_approved', 'grant.issuing', 'grant.issued']);
-    const manual = await m.core.requestAccess({ actor: person('alice'), resource: 'auto', duration: '45m', reason: '' });
+    const { request: manual } = await m.core.requestAccess({ actor: person('alice'), resource: 'auto', duration: '45m', reason: '' });
     expect(manual.status).toBe('pending');
     // Another requester is not covered by the rule at any duration.
-    expect((await m.core.requestAccess({ actor: person('dave'), resource: 'auto', duration: '5m', reason: '' })).status).toBe('pending');
+    expect((await m.core.requestAccess({ actor: person('dave'), resource: 'auto', duration: '5m', reason: '' })).request.status).toBe('pending');
   });
 
   it('refuses what policy forbids before anything is stored', async () => {

@@ -14,7 +14,7 @@ describe('notifications on memory ports', () => {
   it('schedules the right card updates and DMs at each step of a lifecycle', async () => {
     expect.hasAssertions();
     const m = memoryCore();
-    const r = await m.core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '1h', reason: 'x' });
+    const { request: r } = await m.core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '1h', reason: 'x' });
     expect(queued(m, r.id)).toEqual(['card', 'dm:received→alice']);
     await m.scheduler.runDue();
     await m.core.approve(person('bob'), r.id);
@@ -37,7 +37,7 @@ describe('notifications on memory ports', () => {
   it('the secret of an active grant waits sealed in its DM job, and only the DM shows it', async () => {
     expect.hasAssertions();
     const m = memoryCore();
-    const r = await m.core.requestAccess({ actor: person('alice'), resource: 'auto', duration: '10m', reason: '' });
+    const { request: r } = await m.core.requestAccess({ actor: person('alice'), resource: 'auto', duration: '10m', reason: '' });
     // Run the issue step by hand, to look at the DM job it queues before it is delivered.
     await m.core.jobs.issue(r.id, { made: 0 });
     const job = m.scheduler.pending().find((j) => j.data.message === 'active');
@@ -52,7 +52,7 @@ describe('notifications on memory ports', () => {
     expect.hasAssertions();
     const m = memoryCore();
     m.notifier.failNextDms = 3;
-    const r = await m.core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '1h', reason: 'x' });
+    const { request: r } = await m.core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '1h', reason: 'x' });
     await m.scheduler.runDue();
     expect(m.notifier.dmsTo('alice', 'received')).toHaveLength(0);
     expect(m.scheduler.pending().find((j) => j.data.message === 'received')).toMatchObject({ attemptsMade: 1, dueAt: m.clock.now() + 1000 });
@@ -65,7 +65,7 @@ describe('notifications on memory ports', () => {
     expect.hasAssertions();
     const m = memoryCore();
     m.notifier.failNextDms = 1000;
-    const r = await m.core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '1h', reason: 'x' });
+    const { request: r } = await m.core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '1h', reason: 'x' });
     // Ten attempts with backoff capped at a minute take about 4 minutes: stop before the first re-announcement.
     await m.scheduler.advance(9 * MINUTE);
     expect(m.notifier.failNextDms).toBe(1000 - 10);
@@ -91,7 +91,7 @@ describe('notifications on memory ports', () => {
     expect.hasAssertions();
     const m = memoryCore();
     m.notifier.knows = () => false;
-    const r = await m.core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '1h', reason: 'x' });
+    const { request: r } = await m.core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '1h', reason: 'x' });
     await m.scheduler.runDue();
     const notice = m.notifier.notices.find((n) => n.requestId === r.id);
     expect(notice?.title).toBe('jitbot cannot reach alice');
@@ -102,7 +102,7 @@ describe('notifications on memory ports', () => {
   it('a card being posted by another job waits and retries instead of posting twice', async () => {
     expect.hasAssertions();
     const m = memoryCore();
-    const r = await m.core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '1h', reason: 'x' });
+    const { request: r } = await m.core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '1h', reason: 'x' });
     const claim = `post-card:${r.id}:console:approvals`;
     expect(await m.store.claimOnce(claim, 10 * MINUTE)).toBe(true);
     await m.scheduler.runDue();
@@ -118,7 +118,7 @@ describe('notifications on memory ports', () => {
   it('a reminder about a grant that already ended is not sent', async () => {
     expect.hasAssertions();
     const m = memoryCore();
-    const r = await m.core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '1h', reason: 'x' });
+    const { request: r } = await m.core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '1h', reason: 'x' });
     await m.core.approve(person('bob'), r.id);
     await m.scheduler.runDue();
     await m.scheduler.notify({ kind: 'dm', requestId: r.id, person: 'alice', message: 'expiring' });

@@ -4,7 +4,7 @@ import { applyEvent } from '../../../../src/core/domain/lifecycle.js';
 import { HOUR, MINUTE, memoryCore, person, type MemoryCore } from '../../../support/memory-core.js';
 
 async function activeGrant(m: MemoryCore, duration = '1h') {
-  const r = await m.core.requestAccess({ actor: person('alice'), resource: 'deploy', duration, reason: 'x' });
+  const { request: r } = await m.core.requestAccess({ actor: person('alice'), resource: 'deploy', duration, reason: 'x' });
   await m.core.approve(person('bob'), r.id);
   await m.scheduler.runDue();
   const active = await m.get(r.id);
@@ -59,7 +59,7 @@ describe('reconciliation on memory ports', () => {
   it('an approved request whose issue job was lost is issued', async () => {
     expect.hasAssertions();
     const m = memoryCore();
-    const r = await m.core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '1h', reason: 'x' });
+    const { request: r } = await m.core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '1h', reason: 'x' });
     await m.core.approve(person('bob'), r.id);
     m.scheduler.lose(`issue-${r.id}`);
     await m.scheduler.advance(MINUTE);
@@ -73,8 +73,8 @@ describe('reconciliation on memory ports', () => {
   it('a crash right after the issuer answered: re-issued under the same grant id (one credential), active, revoked on time', async () => {
     expect.hasAssertions();
     const m = memoryCore();
-    const r = await m.core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '1h', reason: 'crash' });
-    const approved = await m.core.approve(person('bob'), r.id);
+    const { request: r } = await m.core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '1h', reason: 'crash' });
+    const { request: approved } = await m.core.approve(person('bob'), r.id);
     // What the issue job had done when the process died: `issuing` recorded, the issuer called, nothing after.
     const issuing = await m.store.update(approved, applyEvent(approved, { type: 'start_issue', at: m.clock.now() }), {
       type: 'grant.issuing',
@@ -117,7 +117,7 @@ describe('reconciliation on memory ports', () => {
   it('a pending request whose timeout job was lost gets it back at its own time', async () => {
     expect.hasAssertions();
     const m = memoryCore();
-    const r = await m.core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '1h', reason: 'x' });
+    const { request: r } = await m.core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '1h', reason: 'x' });
     m.scheduler.lose(`timeout-${r.id}`);
     expect(await m.core.jobs.reconcile()).toMatchObject({ missingTimeoutJobs: 1 });
     expect(m.scheduler.job(`timeout-${r.id}`)?.dueAt).toBe((r as AccessRequest & { status: 'pending' }).timeoutAt);

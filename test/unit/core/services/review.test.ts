@@ -5,11 +5,11 @@ describe('review on memory ports', () => {
   it('denies with a reason: the requester hears why, timeout and re-announcement are cancelled, nothing is issued', async () => {
     expect.hasAssertions();
     const m = memoryCore();
-    const r = await m.core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '1h', reason: 'x' });
+    const { request: r } = await m.core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '1h', reason: 'x' });
     await m.scheduler.runDue();
     await expect(m.core.deny(person('bob'), r.id, '  ')).rejects.toMatchObject({ code: 'INPUT.BAD_REASON' });
     await expect(m.core.deny(person('alice'), r.id, 'mine')).rejects.toMatchObject({ code: 'POLICY.SELF_APPROVAL' });
-    const denied = await m.core.deny(person('bob'), r.id, 'not during the freeze');
+    const { request: denied } = await m.core.deny(person('bob'), r.id, 'not during the freeze');
     expect(denied).toMatchObject({ status: 'denied', deniedBy: 'bob', denyReason: 'not during the freeze' });
     expect(jobsOf(m, r.id)).toEqual(['notify:dm:denied@0', 'notify:card@0']);
     await m.scheduler.runDue();
@@ -24,16 +24,16 @@ describe('review on memory ports', () => {
     expect.hasAssertions();
     const m = memoryCore();
     const { core } = m;
-    const denied = await core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '1h', reason: 'x' });
+    const { request: denied } = await core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '1h', reason: 'x' });
     await core.deny(person('bob'), denied.id, 'no');
     await expect(core.approve(person('carol'), denied.id)).rejects.toThrow(`${denied.id} is already denied by bob, so it cannot be approved now.`);
 
-    const approved = await core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '1h', reason: 'x' });
+    const { request: approved } = await core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '1h', reason: 'x' });
     await core.approve(person('bob'), approved.id);
     await expect(core.deny(person('carol'), approved.id, 'too late')).rejects.toMatchObject({ code: 'REQUEST.ALREADY_DECIDED' });
     await expect(core.approve(person('carol'), approved.id)).rejects.toThrow(/already approved by bob/);
 
-    const cancelled = await core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '1h', reason: 'x' });
+    const { request: cancelled } = await core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '1h', reason: 'x' });
     await core.cancel(person('alice'), cancelled.id);
     await expect(core.approve(person('bob'), cancelled.id)).rejects.toThrow(/cancelled/);
 
@@ -45,7 +45,7 @@ describe('review on memory ports', () => {
   it('times out an undecided request: closed, requester told, card updated, later clicks refused', async () => {
     expect.hasAssertions();
     const m = memoryCore();
-    const r = await m.core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '1h', reason: 'x' });
+    const { request: r } = await m.core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '1h', reason: 'x' });
     await m.scheduler.advance(30 * MINUTE - 1000);
     expect(await m.status(r.id)).toBe('pending');
     await m.scheduler.advance(1000);
@@ -61,7 +61,7 @@ describe('review on memory ports', () => {
   it('re-announces an undecided request to its approvers at doubling intervals, never to the requester, and stops once decided', async () => {
     expect.hasAssertions();
     const m = memoryCore();
-    const r = await m.core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '1h', reason: 'waiting' });
+    const { request: r } = await m.core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '1h', reason: 'waiting' });
     await m.scheduler.advance(10 * MINUTE);
     expect(m.notifier.dmsTo('bob', 'reannounce')).toHaveLength(1);
     expect(m.notifier.dmsTo('carol', 'reannounce')).toHaveLength(1);
@@ -70,7 +70,7 @@ describe('review on memory ports', () => {
 
     const policy = fixturePolicy();
     m.setPolicy({ ...policy, settings: { ...policy.settings, reannounceAfter: 2 * MINUTE } });
-    const q = await m.core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '1h', reason: 'waiting' });
+    const { request: q } = await m.core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '1h', reason: 'waiting' });
     await m.scheduler.advance(2 * MINUTE);
     // Each round waits twice as long as the one before: 2 min, then 4, then 8.
     expect(jobsOf(m, q.id)).toEqual([`reannounce@${4 * MINUTE}`, `timeout@${28 * MINUTE}`]);
@@ -89,7 +89,7 @@ describe('review on memory ports', () => {
   it('a re-announcement only goes to approvers who have not approved yet', async () => {
     expect.hasAssertions();
     const m = memoryCore();
-    const r = await m.core.requestAccess({ actor: person('carol'), resource: 'two-keys', duration: '1h', reason: 'rotate' });
+    const { request: r } = await m.core.requestAccess({ actor: person('carol'), resource: 'two-keys', duration: '1h', reason: 'rotate' });
     await m.core.approve(person('dave'), r.id);
     await m.scheduler.advance(10 * MINUTE);
     expect(m.notifier.dmsTo('erin', 'reannounce')).toHaveLength(1);

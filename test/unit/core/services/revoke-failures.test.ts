@@ -5,7 +5,7 @@ import { FakeIssuer } from '../../../fakes/fake-issuer.js';
 import { HOUR, memoryCore, person, type MemoryCore } from '../../../support/memory-core.js';
 
 async function activeGrant(m: MemoryCore) {
-  const r = await m.core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '1h', reason: 'flaky target' });
+  const { request: r } = await m.core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '1h', reason: 'flaky target' });
   await m.core.approve(person('bob'), r.id);
   await m.scheduler.runDue();
   const active = await m.get(r.id);
@@ -74,7 +74,7 @@ describe('revocation failures on memory ports', () => {
     m.issuer.failRevokes = 1000;
     await m.scheduler.advanceTo(active.window.end + 10_000);
     expect(await m.status(active.id)).toBe('revoke_failed');
-    const closed = await m.core.revoke(person('carol'), active.id, 'removed by hand');
+    const { request: closed } = await m.core.revoke(person('carol'), active.id, 'removed by hand');
     expect(closed).toMatchObject({ status: 'revoked', resolvedBy: { person: 'carol' } });
     await m.scheduler.advance(HOUR);
     expect(await m.scheduler.hasJob('revoke', active.id)).toBe(false);
@@ -86,7 +86,7 @@ describe('revocation failures on memory ports', () => {
     expect.hasAssertions();
     const m = memoryCore();
     m.issuer.fatalIssue = true;
-    const r = await m.core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '1h', reason: 'x' });
+    const { request: r } = await m.core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '1h', reason: 'x' });
     await m.core.approve(person('bob'), r.id);
     await m.scheduler.runDue();
     expect(await m.get(r.id)).toMatchObject({ status: 'failed', error: 'target refused the grant (test)' });
@@ -101,7 +101,7 @@ describe('revocation failures on memory ports', () => {
     expect.hasAssertions();
     const m = memoryCore();
     m.issuer.failIssues = 2;
-    const r = await m.core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '1h', reason: 'x' });
+    const { request: r } = await m.core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '1h', reason: 'x' });
     await m.core.approve(person('bob'), r.id);
     await m.scheduler.advance(10_000);
     expect(await m.status(r.id)).toBe('active');
@@ -109,7 +109,7 @@ describe('revocation failures on memory ports', () => {
     expect(attempts).toEqual([1, 2, 3]);
 
     m.issuer.failIssues = 10;
-    const g = await m.core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '1h', reason: 'y' });
+    const { request: g } = await m.core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '1h', reason: 'y' });
     await m.core.approve(person('bob'), g.id);
     await m.scheduler.advance(60_000);
     expect(await m.status(g.id)).toBe('failed');
