@@ -223,7 +223,7 @@ export interface GrantRow {
 }
 
 async function holdingAccess(ctx: OperatorContext): Promise<AccessRequest[]> {
-  const store = ctx.app.core.deps.store;
+  const store = ctx.app.store;
   const lists = await Promise.all([...HOLDS_ACCESS].map((status) => store.listByStatus(status, 10_000)));
   return lists.flat();
 }
@@ -291,7 +291,7 @@ async function listRequests(ctx: OperatorContext, options: { state?: string; lim
     }
     states = asked as RequestStatus[];
   }
-  const store = ctx.app.core.deps.store;
+  const store = ctx.app.store;
   const found = (await Promise.all(states.map((s) => store.listByStatus(s, limit)))).flat();
   const requests = found.sort((a, b) => idNumber(b.id) - idNumber(a.id)).slice(0, limit);
   if (options.json) {
@@ -344,7 +344,7 @@ async function revokeGrant(ctx: OperatorContext, idText: string, options: { reas
     }
     waitMs = seconds * 1000;
   }
-  const store = ctx.app.core.deps.store;
+  const store = ctx.app.store;
   const before = await store.get(id);
   if (!before) {
     ctx.io.err(`jitbot: there is no request ${id}. \`jitbot grants\` lists the grants that hold access.`);
@@ -426,7 +426,7 @@ async function exportAudit(ctx: OperatorContext, options: { since?: string; form
   const csv = options.format === 'csv';
   if (csv) await ctx.io.out(`${CSV_COLUMNS.join(',')}\n`);
   let batch = '';
-  for await (const event of ctx.app.core.deps.store.exportAudit(since)) {
+  for await (const event of ctx.app.core.deps.audit.exportAudit(since)) {
     batch += csv ? csvLine(event) : `${JSON.stringify(event)}\n`;
     if (batch.length > 64_000) {
       await ctx.io.out(batch);
@@ -438,7 +438,7 @@ async function exportAudit(ctx: OperatorContext, options: { since?: string; form
 }
 
 async function verifyAudit(ctx: OperatorContext): Promise<ExitCode> {
-  const result = await ctx.app.core.deps.store.verifyAudit();
+  const result = await ctx.app.core.deps.audit.verifyAudit();
   if (result.ok) {
     await ctx.io.out(`ok: ${result.events} events, chain intact\n`);
     return 0;

@@ -107,7 +107,7 @@ export class PipelineApi {
       scope = createHash('sha256').update([context.issuer, context.repositoryId, context.runId, requester, JSON.stringify(boundClaims(token)), key].join('\u0000')).digest('hex');
       const earlier = await this.earlierRequest(scope, auth, key);
       if (earlier) return earlier;
-      if (!(await this.core.deps.store.claimOnce(`${IDEMPOTENCY_NAMESPACE}:${scope}`, 60_000))) {
+      if (!(await this.core.deps.state.claimOnce(`${IDEMPOTENCY_NAMESPACE}:${scope}`, 60_000))) {
         // The same request is being made right now (a retry raced the original): answer with its result.
         const settled = await poll(() => this.earlierRequest(scope!, auth, key), 5000, this.pollEveryMs);
         return settled ?? problem(409, 'in_progress', 'The same request (Idempotency-Key) is being made; try again shortly.');
@@ -123,8 +123,8 @@ export class PipelineApi {
         pipeline: context,
       });
       const { binding, secret } = newBinding(requester, token, key);
-      await saveBinding(this.core.deps.store, created.id, binding);
-      if (scope) await this.core.deps.store.putValue(IDEMPOTENCY_NAMESPACE, scope, created.id);
+      await saveBinding(this.core.deps.state, created.id, binding);
+      if (scope) await this.core.deps.state.putValue(IDEMPOTENCY_NAMESPACE, scope, created.id);
       return { status: 201, headers: { location: `${REQUESTS_PATH}/${created.id}`, 'cache-control': 'no-store' }, body: { ...requestView(created), pickupSecret: secret } };
     } catch (error) {
       return this.failure(error);
@@ -133,11 +133,11 @@ export class PipelineApi {
 
   /** The answer to a replay: the earlier request and its pickup secret, if this caller (same job) made it. */
   private async earlierRequest(scope: string, auth: Authenticated, key: string): Promise<HttpResponse | undefined> {
-    const id = await this.core.deps.store.getValue(IDEMPOTENCY_NAMESPACE, scope);
+    const id = await this.core.deps.state.getValue(IDEMPOTENCY_NAMESPACE, scope);
     if (!id) return undefined;
-    const earlier = await this.core.deps.store.get(id);
+    const earlier = await this.core.deps.requests.get(id);
     if (!earlier || !sameRun(auth.context, earlier)) return undefined;
-    const binding = await loadBinding(this.core.deps.store, earlier.id);
+    const binding = await loadBinding(this.core.deps.state, earlier.id);
     if (refuseBinding(binding, this.core.deps.policy(), auth.token, undefined, false)) return undefined;
     const secret = binding && replaySecret(binding, key);
     if (!secret) return undefined;
@@ -174,7 +174,7 @@ export class PipelineApi {
       if (current.status === 'approved' || current.status === 'issuing') {
         // Approved but not yet issued: the access can only be ended once it exists.
         const settled = await poll(async () => {
-          const now = await this.core.deps.store.get(current.id);
+          const now = await this.core.deps.requests.get(current.id);
           return now && now.status !== 'approved' && now.status !== 'issuing' ? now : undefined;
         }, 15_000, this.pollEveryMs, this.signalFor(response));
         if (!settled) {
@@ -186,7 +186,7 @@ export class PipelineApi {
       else if (current.status === 'active') current = await this.core.release(actor, current.id);
     } catch (error) {
       if (!isJitError(error, 'REQUEST.ALREADY_DECIDED') && !isJitError(error, 'REQUEST.INVALID_TRANSITION')) return this.failure(error);
-      current = (await this.core.deps.store.get(current.id)) ?? current;
+      current = (await this.core.deps.requests.get(current.id)) ?? current;
     }
     if (current.status === 'active') return problem(409, 'not_released', `${current.id} could not be released; try again.`);
     return { status: 200, body: requestView(current) };
@@ -196,10 +196,10 @@ export class PipelineApi {
   private async ownRequest(request: HttpRequest, id: RequestId): Promise<HttpResponse | (Authenticated & { request: AccessRequest })> {
     const auth = await this.authenticate(request, 'use', id);
     if ('status' in auth) return auth;
-    const found = await this.core.deps.store.get(id);
+    const found = await this.core.deps.requests.get(id);
     let refusal: string | undefined;
     if (found && !sameRun(auth.context, found)) refusal = 'other_run';
-    else if (found) refusal = refuseBinding(await loadBinding(this.core.deps.store, id), this.core.deps.policy(), auth.token, headerOf(request, PICKUP_HEADER));
+    else if (found) refusal = refuseBinding(await loadBinding(this.core.deps.state, id), this.core.deps.policy(), auth.token, headerOf(request, PICKUP_HEADER));
     if (!found || refusal) {
       // The same answer as for a request that does not exist: a caller learns nothing of another job's requests.
       if (found) await this.options.audit.record('pipeline.access_refused', id, { ...identity(auth.context), path: request.path, reason: refusal });
@@ -251,10 +251,10 @@ export class PipelineApi {
   /** Polls the store until the request's version moves past `since`, the time is up, or the caller left. */
   private async waitForChange(current: AccessRequest, since: number, waitMs: number, response: ServerResponse): Promise<AccessRequest> {
     const changed = await poll(async () => {
-      const now = await this.core.deps.store.get(current.id);
+      const now = await this.core.deps.requests.get(current.id);
       return now && now.version !== since ? now : undefined;
     }, waitMs, this.pollEveryMs, this.signalFor(response));
-    return changed ?? (await this.core.deps.store.get(current.id)) ?? current;
+    return changed ?? (await this.core.deps.requests.get(current.id)) ?? current;
   }
 
   /** Aborts when the caller hangs up or the server stops. */

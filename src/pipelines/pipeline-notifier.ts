@@ -1,7 +1,8 @@
 import { isPipelineRequester } from '../core/domain/access-request.js';
 import type { CardView, ChannelNotice, DirectMessage } from '../core/messages/views.js';
 import type { Notifier, PersonIdentity } from '../core/ports/notifier.js';
-import type { MessageRef, RequestStore } from '../core/ports/request-store.js';
+import type { MessageRef } from '../core/ports/adapter-state.js';
+import type { RequestRecords } from '../core/ports/request-records.js';
 import type { DeploymentGates } from './deployment-gates.js';
 
 /**
@@ -14,7 +15,7 @@ export class PipelineNotifier implements Notifier {
   readonly platform = 'pipeline';
 
   constructor(
-    private readonly store: RequestStore,
+    private readonly store: Pick<RequestRecords, 'get'>,
     private readonly gates: DeploymentGates | undefined,
   ) {}
 

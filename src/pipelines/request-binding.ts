@@ -4,7 +4,7 @@ import { PIPELINE_REQUESTER_PREFIX, type RequestId } from '../core/domain/access
 import { pipelineMatches } from '../core/policy/evaluate-policy.js';
 import { pipelineNamed } from '../core/policy/policy-lookup.js';
 import type { PipelineProvider, Policy } from '../core/policy/policy-schema.js';
-import type { RequestStore } from '../core/ports/request-store.js';
+import type { AdapterState } from '../core/ports/adapter-state.js';
 import type { VerifiedToken } from './oidc-verifier.js';
 
 /** The header that carries the pickup secret on `GET /v1/requests/<id>` and `POST …/release`. */
@@ -66,11 +66,11 @@ export function replaySecret(binding: RequestBinding, idempotencyKey: string): s
   return safeEqualHex(hash(secret), binding.pickupHash) ? secret : undefined;
 }
 
-export async function saveBinding(store: RequestStore, id: RequestId, binding: RequestBinding): Promise<void> {
+export async function saveBinding(store: Pick<AdapterState, 'putValue'>, id: RequestId, binding: RequestBinding): Promise<void> {
   await store.putValue(NAMESPACE, id, JSON.stringify(binding));
 }
 
-export async function loadBinding(store: RequestStore, id: RequestId): Promise<RequestBinding | undefined> {
+export async function loadBinding(store: Pick<AdapterState, 'getValue'>, id: RequestId): Promise<RequestBinding | undefined> {
   const text = await store.getValue(NAMESPACE, id);
   if (text === undefined) return undefined;
   try {

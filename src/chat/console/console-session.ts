@@ -176,7 +176,7 @@ export class ConsoleSession {
       }
     }
     const matches = (status: RequestStatus): boolean => (target === 'ended' ? ENDED.includes(status) : status === target);
-    const store = this.options.core.deps.store;
+    const store = this.options.core.deps.requests;
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const request = await store.get(id);

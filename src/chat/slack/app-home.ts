@@ -21,7 +21,7 @@ export class HomePublisher {
 
   /** Remembers that this user looks at the tab, so later changes refresh it. */
   async markOpened(slackUserId: string): Promise<void> {
-    await this.deps.core.deps.store.putValue(OPENED, slackUserId, String(Date.now()));
+    await this.deps.core.deps.state.putValue(OPENED, slackUserId, String(Date.now()));
   }
 
   /** Renders and publishes one user's tab now. */
@@ -33,8 +33,8 @@ export class HomePublisher {
     } catch {
       person = undefined;
     }
-    const mine = person ? await core.deps.store.listByRequester(person, 30) : [];
-    const waitingOnMe = person ? await core.deps.store.listWaitingOn(person) : [];
+    const mine = person ? await core.deps.requests.listByRequester(person, 30) : [];
+    const waitingOnMe = person ? await core.deps.requests.listWaitingOn(person) : [];
     await client.views.publish({
       user_id: slackUserId,
       view: renderHome({ ...(person ? { person } : {}), slackUserId, mine, waitingOnMe }),
@@ -64,7 +64,7 @@ export class HomePublisher {
 
   private async refreshNow(slackUserId: string): Promise<void> {
     try {
-      if ((await this.deps.core.deps.store.getValue(OPENED, slackUserId)) === undefined) return;
+      if ((await this.deps.core.deps.state.getValue(OPENED, slackUserId)) === undefined) return;
       await this.publish(slackUserId);
     } catch (error) {
       this.deps.log.warn({ user: slackUserId, error: slackErrorCode(error), message: (error as Error).message }, 'could not refresh the Slack App Home');

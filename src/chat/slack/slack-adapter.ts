@@ -61,7 +61,7 @@ export async function createSlackAdapter(options: SlackAdapterOptions): Promise<
       if (!options.signingSecret || options.signingSecret.trim() === '') {
         throw new Error('SLACK_SIGNING_SECRET is empty: refusing to accept unsigned Slack requests over HTTP');
       }
-      const httpReceiver = new SlackHttpReceiver({ signingSecret: options.signingSecret, store: core.deps.store, log });
+      const httpReceiver = new SlackHttpReceiver({ signingSecret: options.signingSecret, store: core.deps.state, log });
       httpReceiver.mount(options.http);
       receiver = httpReceiver;
     }

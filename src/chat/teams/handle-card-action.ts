@@ -75,7 +75,7 @@ export async function runCardAction(context: TeamsContext, activity: InboundActi
 
   const id = action.requestId ? parseRequestId(action.requestId) : undefined;
   if (!id) return replyCard(['This card does not name a request; type "list" to see yours.'], false);
-  const current = await core.deps.store.get(id);
+  const current = await core.deps.requests.get(id);
   if (!current) return replyCard([`There is no request ${id}. Type "list" to see yours.`], false);
   if (!effects) return viewFor(context, current, actor, { text: 'Already done: this action was received twice.', kind: 'accent' });
 
@@ -158,7 +158,7 @@ async function submitRequest(context: TeamsContext, actor: PersonActor, action: 
 
 /** The current state after an action, seen by this person, with a message for them. */
 async function viewAfter(context: TeamsContext, id: string, actor: PersonActor, notice: ViewerNotice): Promise<AdaptiveCard> {
-  const request = await context.core.deps.store.get(id);
+  const request = await context.core.deps.requests.get(id);
   if (!request) return replyCard([notice.text], notice.kind !== 'attention');
   return viewFor(context, request, actor, notice);
 }

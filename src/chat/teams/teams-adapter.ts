@@ -50,7 +50,7 @@ export async function createTeamsAdapter(options: TeamsAdapterOptions): Promise<
   }
   if (!tenantId) log.warn({ variable: 'TEAMS_TENANT_ID' }, 'TEAMS_TENANT_ID is not set: jitbot serves Teams users of every tenant that installs the app');
 
-  const directory = new ConversationDirectory(core.deps.store, log);
+  const directory = new ConversationDirectory(core.deps.state, log);
   const context: TeamsContext = { core, connection, directory, log, tenantId };
   const bot = new TeamsBot(context);
   const notifier = new TeamsNotifier(context);

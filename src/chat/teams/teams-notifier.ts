@@ -173,7 +173,7 @@ export class TeamsNotifier implements Notifier {
     const { core, log } = this.context;
     const sentence = `jitbot cannot reach ${person.name} in Microsoft Teams: ${why}.`;
     log.warn({ requestId: message.requestId, person: person.name, message: message.kind }, sentence);
-    await core.deps.store
+    await core.deps.audit
       .appendAudit({ type: 'notify.unreachable', requestId: message.requestId, actor: { kind: 'system' }, data: { person: person.name, platform: 'teams', message: message.kind } })
       .catch(() => undefined);
     await this.announceUnreachable(person, message, sentence).catch((error: unknown) =>
@@ -184,10 +184,10 @@ export class TeamsNotifier implements Notifier {
 
   private async announceUnreachable(person: PersonIdentity, message: DirectMessage, sentence: string): Promise<void> {
     const { core } = this.context;
-    const request = await core.deps.store.get(message.requestId);
+    const request = await core.deps.requests.get(message.requestId);
     const channel = request ? resourceNamed(core.deps.policy(), request.resource)?.channel.teams : undefined;
     if (!channel) return;
-    if (!(await core.deps.store.claimOnce(`teams:unreachable:${message.requestId}:${person.name}`, UNREACHABLE_NOTICE_MS))) return;
+    if (!(await core.deps.state.claimOnce(`teams:unreachable:${message.requestId}:${person.name}`, UNREACHABLE_NOTICE_MS))) return;
     await this.postNotice(channel, {
       requestId: message.requestId,
       tone: 'alarm',

@@ -123,7 +123,7 @@ export async function startPipelineApp(options: {
     notifier,
     issuer,
     async requestsOf(requester) {
-      return app.core.deps.store.listByRequester(requester, 100);
+      return app.store.listByRequester(requester, 100);
     },
     async stop() {
       await app.stop();

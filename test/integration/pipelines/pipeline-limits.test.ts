@@ -54,7 +54,7 @@ describe('the pipeline API over a limit', () => {
     expect(tooFast.body).toEqual({ error: 'POLICY.LIMIT_REACHED', message: `3 requests a minute is the limit; try again in ${wait} s.`, retryAfterSeconds: wait });
 
     const limited: AuditEvent[] = [];
-    for await (const event of jit.app.core.deps.store.exportAudit()) if (event.type === 'request.limited') limited.push(event);
+    for await (const event of jit.app.store.exportAudit()) if (event.type === 'request.limited') limited.push(event);
     // Two refusals within the minute: audited once.
     expect(limited).toHaveLength(1);
     expect(limited[0]!.actor).toMatchObject({ kind: 'pipeline', pipeline: 'pipeline:deployer' });

@@ -19,7 +19,7 @@ export function registerDenyClicked(app: App, deps: SlackDeps): void {
     const id = parseRequestId(action.value ?? '');
     if (!id) return reply(deps, target, 'That button does not name a request; use /jit list.');
     try {
-      const request = await deps.core.deps.store.get(id);
+      const request = await deps.core.deps.requests.get(id);
       if (!request) return reply(deps, target, `There is no request ${id}.`);
       const live = request.status === 'pending' || (request.status === 'active' && request.pendingExtension !== undefined);
       if (!live) return reply(deps, target, notApplicableMessage(request, 'deny'));

@@ -11,16 +11,14 @@ import { FakeSlack } from '../../../fakes/fake-slack.js';
 
 const people: Record<string, { slack?: string }> = { alice: { slack: 'U0ALICE' }, bob: { slack: 'U0BOB' }, carol: { slack: 'U0CAROL' }, nobody: {} };
 const values = new Map<string, string>();
+const store = {
+  putValue: async (ns: string, key: string, value: string) => void values.set(`${ns}/${key}`, value),
+  getValue: async (ns: string, key: string) => values.get(`${ns}/${key}`),
+  listByRequester: async () => [],
+  listWaitingOn: async () => [],
+};
 const core = {
-  deps: {
-    policy: () => ({ people }),
-    store: {
-      putValue: async (ns: string, key: string, value: string) => void values.set(`${ns}/${key}`, value),
-      getValue: async (ns: string, key: string) => values.get(`${ns}/${key}`),
-      listByRequester: async () => [],
-      listWaitingOn: async () => [],
-    },
-  },
+  deps: { policy: () => ({ people }), requests: store, state: store },
   identify: (_platform: string, id: string) => {
     const name = Object.entries(people).find(([, p]) => p.slack === id)?.[0];
     if (!name) throw new Error('unknown');

@@ -28,7 +28,7 @@ function setup(roster: ConversationMember[] = [], tenantId = 'tenant-1') {
     },
   } as unknown as TeamsConnection;
   const directory = new ConversationDirectory(store, silentLogger);
-  const bot = new TeamsBot({ core: { deps: { store } } as unknown as JitCore, connection, directory, log: silentLogger, tenantId });
+  const bot = new TeamsBot({ core: { deps: { audit: store, state: store } } as unknown as JitCore, connection, directory, log: silentLogger, tenantId });
   const sent: unknown[] = [];
   const turn = { send: async (activity: unknown) => (sent.push(activity), 'id') };
   return { bot, directory, audit, listed, sent, turn };

@@ -66,7 +66,7 @@ function setup() {
     appendAudit: async (draft: AuditDraft) => void audit.push(draft),
     get: async (id: string) => ({ id, resource: 'deploy', requester: 'alice' }),
   };
-  const core = { deps: { store, policy: () => policy } } as unknown as JitCore;
+  const core = { deps: { requests: store, audit: store, state: store, policy: () => policy } } as unknown as JitCore;
   const connection = new FakeConnection();
   const directory = new ConversationDirectory(store, silentLogger);
   const context: TeamsContext = { core, connection, directory, log: silentLogger, tenantId: 'tenant-1' };
