@@ -10,7 +10,6 @@ import { ConfigError } from '../config/config-error.js';
 import { loadEnvironment, secretValues, type Environment } from '../config/environment.js';
 import {
   FINAL,
-  HOLDS_ACCESS,
   REQUEST_STATUSES,
   describeActor,
   parseRequestId,
@@ -223,9 +222,7 @@ export interface GrantRow {
 }
 
 async function holdingAccess(ctx: OperatorContext): Promise<AccessRequest[]> {
-  const store = ctx.app.store;
-  const lists = await Promise.all([...HOLDS_ACCESS].map((status) => store.listByStatus(status, 10_000)));
-  return lists.flat();
+  return ctx.app.core.operator.grantsHoldingAccess();
 }
 
 export function grantRows(requests: readonly AccessRequest[], policy: Policy, now: number): GrantRow[] {
@@ -291,8 +288,7 @@ async function listRequests(ctx: OperatorContext, options: { state?: string; lim
     }
     states = asked as RequestStatus[];
   }
-  const store = ctx.app.store;
-  const found = (await Promise.all(states.map((s) => store.listByStatus(s, limit)))).flat();
+  const found = await ctx.app.core.operator.requestsInStatus(states, limit);
   const requests = found.sort((a, b) => idNumber(b.id) - idNumber(a.id)).slice(0, limit);
   if (options.json) {
     await ctx.io.out(`${JSON.stringify(requests.map((r) => requestJson(r)), null, 2)}\n`);
@@ -344,8 +340,8 @@ async function revokeGrant(ctx: OperatorContext, idText: string, options: { reas
     }
     waitMs = seconds * 1000;
   }
-  const store = ctx.app.store;
-  const before = await store.get(id);
+  const { core } = ctx.app;
+  const before = await core.findRequest(id);
   if (!before) {
     ctx.io.err(`jitbot: there is no request ${id}. \`jitbot grants\` lists the grants that hold access.`);
     return 1;
@@ -372,7 +368,7 @@ async function revokeGrant(ctx: OperatorContext, idText: string, options: { reas
   }
   const deadline = ctx.io.now() + waitMs;
   for (;;) {
-    const current = await store.get(id);
+    const current = await core.findRequest(id);
     if (current && FINAL.has(current.status)) {
       await ctx.io.out(`${id}: ${current.status}.\n`);
       return 0;
@@ -426,7 +422,7 @@ async function exportAudit(ctx: OperatorContext, options: { since?: string; form
   const csv = options.format === 'csv';
   if (csv) await ctx.io.out(`${CSV_COLUMNS.join(',')}\n`);
   let batch = '';
-  for await (const event of ctx.app.core.deps.audit.exportAudit(since)) {
+  for await (const event of ctx.app.core.operator.exportAudit(since)) {
     batch += csv ? csvLine(event) : `${JSON.stringify(event)}\n`;
     if (batch.length > 64_000) {
       await ctx.io.out(batch);
@@ -438,7 +434,7 @@ async function exportAudit(ctx: OperatorContext, options: { since?: string; form
 }
 
 async function verifyAudit(ctx: OperatorContext): Promise<ExitCode> {
-  const result = await ctx.app.core.deps.audit.verifyAudit();
+  const result = await ctx.app.core.operator.verifyAudit();
   if (result.ok) {
     await ctx.io.out(`ok: ${result.events} events, chain intact\n`);
     return 0;

@@ -147,6 +147,7 @@ async function run(requested: Mode, flags: { fresh?: boolean } = {}): Promise<vo
   if (environment.slack && mode !== 'console') {
     slack = await createSlackAdapter({
       core: app.core,
+      state: app.store,
       ...(withWeb && app.http ? { http: app.http } : {}),
       mode: environment.slack.mode,
       botToken: environment.slack.botToken,
@@ -163,6 +164,8 @@ async function run(requested: Mode, flags: { fresh?: boolean } = {}): Promise<vo
   if (environment.teams && mode !== 'console') {
     teams = await createTeamsAdapter({
       core: app.core,
+      state: app.store,
+      audit: app.store,
       ...(withWeb && app.http ? { http: app.http } : {}),
       ...(environment.teams.appId ? { appId: environment.teams.appId } : {}),
       ...(environment.teams.appPassword ? { appPassword: environment.teams.appPassword } : {}),

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { AccessRequest, PipelineContext } from '../core/domain/access-request.js';
 import { formatDuration } from '../core/domain/duration.js';
 import { isJitError } from '../core/domain/errors.js';
-import { deploymentGateFor, deploymentRequester } from '../core/policy/evaluate-policy.js';
+import { deploymentRequester } from '../core/policy/evaluate-policy.js';
 import type { AdapterState } from '../core/ports/adapter-state.js';
 import type { AuditLog } from '../core/ports/audit-log.js';
 import type { Logger } from '../core/ports/logger.js';
@@ -130,8 +130,7 @@ export class DeploymentGates {
       gate: { callbackUrl: payload.deployment_callback_url, installationId: payload.installation.id, environment: payload.environment },
     };
 
-    const policy = core.deps.policy();
-    const gate = deploymentGateFor(policy, repository, payload.environment);
+    const gate = core.policy.deploymentGate(repository, payload.environment);
     const requester = deploymentRequester(repository, payload.environment);
     if (!gate) {
       // The App's rule is on an environment the policy does not name: refuse rather than leave the

@@ -2,7 +2,7 @@ import { isPipelineRequester } from '../core/domain/access-request.js';
 import type { CardView, ChannelNotice, DirectMessage } from '../core/messages/views.js';
 import type { Notifier, PersonIdentity } from '../core/ports/notifier.js';
 import type { MessageRef } from '../core/ports/adapter-state.js';
-import type { RequestRecords } from '../core/ports/request-records.js';
+import type { JitCore } from '../core/services/create-core.js';
 import type { DeploymentGates } from './deployment-gates.js';
 
 /**
@@ -15,7 +15,7 @@ export class PipelineNotifier implements Notifier {
   readonly platform = 'pipeline';
 
   constructor(
-    private readonly store: Pick<RequestRecords, 'get'>,
+    private readonly core: Pick<JitCore, 'findRequest'>,
     private readonly gates: DeploymentGates | undefined,
   ) {}
 
@@ -25,7 +25,7 @@ export class PipelineNotifier implements Notifier {
 
   async sendDirect(_person: PersonIdentity, message: DirectMessage): Promise<void> {
     if (!this.gates) return;
-    const request = await this.store.get(message.requestId);
+    const request = await this.core.findRequest(message.requestId);
     if (request?.pipeline?.gate) await this.gates.report(request);
   }
 

@@ -35,7 +35,7 @@ export interface PipelinesOptions {
 export function createPipelines(options: PipelinesOptions): Pipelines {
   const { core, config, log, state } = options;
   const audit = new RejectionAudit(options.audit, log);
-  const api = config.oidc ? new PipelineApi({ core, verifier: new OidcVerifier(config.oidc, options.now), audit, log }) : undefined;
+  const api = config.oidc ? new PipelineApi({ core, state, verifier: new OidcVerifier(config.oidc, options.now), audit, log }) : undefined;
   const gates = config.githubApp
     ? new DeploymentGates({
         core,
@@ -49,7 +49,7 @@ export function createPipelines(options: PipelinesOptions): Pipelines {
       })
     : undefined;
   return {
-    notifier: new PipelineNotifier(core.deps.requests, gates),
+    notifier: new PipelineNotifier(core, gates),
     mount(http) {
       api?.mount(http);
       gates?.mount(http);

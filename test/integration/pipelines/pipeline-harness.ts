@@ -60,6 +60,8 @@ export function pipelinePolicy(overrides: Record<string, unknown> = {}): Policy 
 
 export interface PipelineApp {
   app: JitbotApp;
+  /** The policy the app runs on (the same object: changing it changes the running policy, as a reload would). */
+  policy: Policy;
   url: string;
   notifier: RecordingNotifier;
   issuer: FakeIssuer;
@@ -119,6 +121,7 @@ export async function startPipelineApp(options: {
   await app.start();
   return {
     app,
+    policy,
     url: `http://127.0.0.1:${app.port}`,
     notifier,
     issuer,

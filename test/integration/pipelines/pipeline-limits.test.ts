@@ -66,7 +66,7 @@ describe('jitbot request over a limit', () => {
 
   it('reports the limit and when to retry, at once, and exits non-zero', async () => {
     // The shared harness' policy is generous; lower its per-minute limit in place (as a reload would).
-    cli.jit.app.core.deps.policy().settings.limits.requestsPerMinute = 1;
+    cli.jit.policy.settings.limits.requestsPerMinute = 1;
     const first = await cli.jitbot(['request', '--resource', 'prod-db', '--duration', '10m', '--reason', 'first'], cli.githubJob());
     expect(first.stderr).toContain('requested');
     expect(first.code).toBe(0);

@@ -18,7 +18,8 @@ const store = {
   listWaitingOn: async () => [],
 };
 const core = {
-  deps: { policy: () => ({ people }), requests: store, state: store },
+  policy: { person: (name: string) => (Object.hasOwn(people, name) ? { name, ...people[name] } : undefined) },
+  home: async (person: string) => ({ person, requests: [], grants: [], pending: [], waitingOn: [] }),
   identify: (_platform: string, id: string) => {
     const name = Object.entries(people).find(([, p]) => p.slack === id)?.[0];
     if (!name) throw new Error('unknown');
@@ -48,7 +49,7 @@ let notifier: SlackNotifier;
 beforeAll(async () => {
   fake = await new FakeSlack().start();
   const client = createWebClient(fake.botToken, fake.apiUrl, silentLogger);
-  home = new HomePublisher({ core, client, log: silentLogger }, 20);
+  home = new HomePublisher({ core, state: store, client, log: silentLogger }, 20);
   notifier = new SlackNotifier({ core, client, home, log: silentLogger });
 });
 afterAll(async () => {
