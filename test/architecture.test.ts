@@ -63,6 +63,18 @@ describe('architecture', () => {
     expect(bad).toEqual([]);
   });
 
+  it('createCore is the only door: nothing outside core/ and app/ reaches for ports through `.deps.`', () => {
+    // A property access (`core.deps.store`, `this.deps.x`); a spread (`...deps.issuers`) is not one.
+    const bad = files(SRC)
+      .filter((file) => !/^(core|app)\//.test(rel(file)))
+      .flatMap((file) =>
+        readFileSync(file, 'utf8')
+          .split('\n')
+          .flatMap((line, i) => (/[\w)\]]\.deps\./.test(line) ? [`${rel(file)}:${i + 1}: ${line.trim()}`] : [])),
+      );
+    expect(bad).toEqual([]);
+  });
+
   it('adapters, issuers, jobs and the store do not reach into config/ or app/', () => {
     const bad = all
       .filter((f) => /^(chat|issuers|jobs|store)\//.test(f.file))

@@ -278,7 +278,7 @@ async function sinkCount(sinkUrl: string, what: string): Promise<number> {
  * only add work before the measurement.
  */
 async function seedPendingRecords(app: JitbotApp, count: number, inFlight = 200): Promise<RequestId[]> {
-  const { store } = app.core.deps;
+  const { store } = app;
   const policy = benchPolicy();
   const ids: RequestId[] = new Array<RequestId>(count);
   let next = 0;
@@ -305,8 +305,8 @@ async function seedPendingRecords(app: JitbotApp, count: number, inFlight = 200)
           waitingOn: ['bob', 'carol'],
         };
         await store.create(request, { type: 'request.created', requestId: id, actor: { kind: 'person', person: request.requester, via: 'slack' }, data: { resource: RESOURCE, seeded: true } });
-        await app.core.deps.scheduler.timeoutAt(id, request.timeoutAt);
-        await app.core.deps.scheduler.reannounceAt(id, now + policy.settings.reannounceAfter, 1);
+        await app.scheduler.timeoutAt(id, request.timeoutAt);
+        await app.scheduler.reannounceAt(id, now + policy.settings.reannounceAfter, 1);
         ids[i] = id;
       }
     }),

@@ -145,7 +145,7 @@ export async function startInProcess(options: InProcessOptions): Promise<JitbotA
  * most `inFlight` at a time. `endAt(i)` gives each grant's end.
  */
 export async function seedActiveGrants(app: JitbotApp, count: number, endAt: (i: number) => number, inFlight = 500): Promise<RequestId[]> {
-  const { store, scheduler } = app.core.deps;
+  const { store, scheduler } = app;
   const ids: RequestId[] = new Array<RequestId>(count);
   let next = 0;
   const worker = async () => {

@@ -4,6 +4,7 @@ import { systemClock } from '../core/ports/clock.js';
 import type { Issuer, IssuerFactory } from '../core/ports/issuer.js';
 import type { Logger } from '../core/ports/logger.js';
 import type { Notifier } from '../core/ports/notifier.js';
+import type { RequestStore } from '../core/ports/request-store.js';
 import { DEFAULT_ENGINE_SETTINGS, type CoreDeps, type EngineSettings } from '../core/services/core-context.js';
 import { createCore, type JitCore } from '../core/services/create-core.js';
 import { HttpServer } from '../http/http-server.js';
@@ -48,6 +49,11 @@ export interface AppOptions {
 
 export interface JitbotApp {
   core: JitCore;
+  /**
+   * The durable state behind core: adapters are handed its narrow parts (`AdapterState` for their
+   * claims and references, `AuditLog` for refusals that change nothing); tests read it directly.
+   */
+  store: RequestStore;
   redis: RedisHandle;
   scheduler: BullScheduler;
   http?: HttpServer;
@@ -101,7 +107,9 @@ export async function buildApp(options: AppOptions): Promise<JitbotApp> {
   }
 
   const deps: CoreDeps = {
-    store,
+    requests: store,
+    audit: store,
+    state: store,
     scheduler,
     clock,
     policy: () => options.policy,
@@ -113,7 +121,7 @@ export async function buildApp(options: AppOptions): Promise<JitbotApp> {
     observer: metrics.observer,
   };
   const core = createCore(deps);
-  const pipelines = options.pipelines ? createPipelines({ core, config: options.pipelines, log: options.log }) : undefined;
+  const pipelines = options.pipelines ? createPipelines({ core, state: store, audit: store, config: options.pipelines, log: options.log }) : undefined;
   if (pipelines) notifiers.push(pipelines.notifier);
 
   let workers: RunningWorkers | undefined;
@@ -132,6 +140,7 @@ export async function buildApp(options: AppOptions): Promise<JitbotApp> {
 
   const app: JitbotApp = {
     core,
+    store,
     redis,
     scheduler,
     ...(http ? { http } : {}),

@@ -20,6 +20,7 @@ export const slackChatAdapter: ChatAdapter = {
     const { createSlackAdapter } = await import('../chat/slack/slack-adapter.js');
     const adapter = await createSlackAdapter({
       core: app.core,
+      state: app.store,
       ...(app.http ? { http: app.http } : {}),
       mode: slack.mode,
       botToken: slack.botToken,
@@ -44,6 +45,8 @@ export const teamsChatAdapter: ChatAdapter = {
     const { createTeamsAdapter } = await import('../chat/teams/teams-adapter.js');
     const adapter = await createTeamsAdapter({
       core: app.core,
+      state: app.store,
+      audit: app.store,
       ...(app.http ? { http: app.http } : {}),
       ...(teams.appId ? { appId: teams.appId } : {}),
       ...(teams.appPassword ? { appPassword: teams.appPassword } : {}),

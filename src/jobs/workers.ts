@@ -161,9 +161,7 @@ export function startWorkers(options: WorkerOptions): RunningWorkers {
       if (worker.name === QUEUES.notify) {
         const parsed = NotificationSchema.safeParse(job.data);
         if (parsed.success) {
-          void core.deps.store
-            .appendAudit({ type: 'notify.failed', requestId: parsed.data.requestId, actor: { kind: 'system' }, data: { kind: parsed.data.kind, error: error.message.slice(0, 200) } })
-            .catch(() => undefined);
+          void core.jobs.deliveryFailed(parsed.data, error.message).catch(() => undefined);
         }
       }
     });

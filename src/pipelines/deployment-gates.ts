@@ -3,7 +3,9 @@ import { z } from 'zod';
 import type { AccessRequest, PipelineContext } from '../core/domain/access-request.js';
 import { formatDuration } from '../core/domain/duration.js';
 import { isJitError } from '../core/domain/errors.js';
-import { deploymentGateFor, deploymentRequester } from '../core/policy/evaluate-policy.js';
+import { deploymentRequester } from '../core/policy/evaluate-policy.js';
+import type { AdapterState } from '../core/ports/adapter-state.js';
+import type { AuditLog } from '../core/ports/audit-log.js';
 import type { Logger } from '../core/ports/logger.js';
 import { NotifyError } from '../core/ports/notifier.js';
 import type { JitCore } from '../core/services/create-core.js';
@@ -46,6 +48,10 @@ export interface DeploymentGatesOptions {
   app: GitHubAppClient;
   webhookSecret: string;
   apiUrl: string;
+  /** Gate keys, report claims and attempt counts. */
+  state: AdapterState;
+  /** The trail, for deployments that never became a request and for report attempts. */
+  trail: AuditLog;
   audit: RejectionAudit;
   log: Logger;
 }
@@ -94,12 +100,11 @@ export class DeploymentGates {
     }
     if (payload.action !== 'requested') return { status: 202, body: { ignored: `action ${payload.action.slice(0, 60)}` } };
 
-    const { core, log } = this.options;
-    const store = core.deps.store;
+    const { core, log, state, trail } = this.options;
     const key = gateKey(payload);
-    const existing = await store.getValue(GATES_NAMESPACE, key);
+    const existing = await state.getValue(GATES_NAMESPACE, key);
     if (existing) return { status: 200, body: { duplicate: true, requestId: existing } };
-    if (!(await store.claimOnce(`deployment-gate:${key}`, 30_000))) return { status: 200, body: { duplicate: true } };
+    if (!(await state.claimOnce(`deployment-gate:${key}`, 30_000))) return { status: 200, body: { duplicate: true } };
 
     const repository = payload.repository.full_name;
     const runId = /\/actions\/runs\/(\d+)\/deployment_protection_rule$/.exec(payload.deployment_callback_url)?.[1];
@@ -125,14 +130,13 @@ export class DeploymentGates {
       gate: { callbackUrl: payload.deployment_callback_url, installationId: payload.installation.id, environment: payload.environment },
     };
 
-    const policy = core.deps.policy();
-    const gate = deploymentGateFor(policy, repository, payload.environment);
+    const gate = core.policy.deploymentGate(repository, payload.environment);
     const requester = deploymentRequester(repository, payload.environment);
     if (!gate) {
       // The App's rule is on an environment the policy does not name: refuse rather than leave the
       // deployment waiting for 30 days with nobody asked.
-      await store.appendAudit({ type: 'deployment.ungated', requestId: null, actor: pipelineActor(requester, context, 'github-webhook'), data: { repository, environment: payload.environment, runId } });
-      await store.putValue(GATES_NAMESPACE, key, 'ungated');
+      await trail.appendAudit({ type: 'deployment.ungated', requestId: null, actor: pipelineActor(requester, context, 'github-webhook'), data: { repository, environment: payload.environment, runId } });
+      await state.putValue(GATES_NAMESPACE, key, 'ungated');
       void this.reject(context, `jitbot's policy has no deploymentProtection entry for environment "${payload.environment}" of ${repository}.`);
       return { status: 202, body: { ungated: true } };
     }
@@ -144,13 +148,13 @@ export class DeploymentGates {
         reason: `Deploy ${commit ? commit.slice(0, 12) : 'a commit'}${ref ? ` (${ref})` : ''} to ${payload.environment}${payload.event ? ` on ${payload.event}` : ''}`,
         pipeline: context,
       });
-      await store.putValue(GATES_NAMESPACE, key, created.id);
+      await state.putValue(GATES_NAMESPACE, key, created.id);
       log.info({ requestId: created.id, repository, environment: payload.environment, runId }, 'deployment gate requested');
       return { status: 202, body: { requestId: created.id } };
     } catch (error) {
       if (!isJitError(error)) throw error;
-      await store.putValue(GATES_NAMESPACE, key, 'refused');
-      await store.appendAudit({ type: 'deployment.refused', requestId: null, actor: pipelineActor(requester, context, 'github-webhook'), data: { repository, environment: payload.environment, code: error.code, message: error.message } });
+      await state.putValue(GATES_NAMESPACE, key, 'refused');
+      await trail.appendAudit({ type: 'deployment.refused', requestId: null, actor: pipelineActor(requester, context, 'github-webhook'), data: { repository, environment: payload.environment, code: error.code, message: error.message } });
       void this.reject(context, `jitbot could not ask for approval: ${error.message}`);
       return { status: 202, body: { refused: error.code } };
     }
@@ -179,14 +183,13 @@ export class DeploymentGates {
     const gate = request.pipeline?.gate;
     const state = decisionOf(request);
     if (!gate || !state) return;
-    const { core } = this.options;
-    const store = core.deps.store;
-    if (await store.getValue(REPORTS_NAMESPACE, request.id)) return;
+    const { state: kv, trail } = this.options;
+    if (await kv.getValue(REPORTS_NAMESPACE, request.id)) return;
     // One call at a time (two notify jobs of one request may run at once): attempt n is claimed by
     // one job, which moves the count on if GitHub could not be reached. A crashed attempt's claim
     // lapses after a minute, longer than a call can take.
-    const attempt = Number((await store.getValue(ATTEMPTS_NAMESPACE, request.id)) ?? '0');
-    if (!(await store.claimOnce(`deployment-report:${request.id}:${attempt}`, 60_000))) {
+    const attempt = Number((await kv.getValue(ATTEMPTS_NAMESPACE, request.id)) ?? '0');
+    if (!(await kv.claimOnce(`deployment-report:${request.id}:${attempt}`, 60_000))) {
       throw new NotifyError(`the decision on ${request.id} is being reported by another job`, true, { retryAfterMs: 2000 });
     }
     const outcome = await this.options.app.review(
@@ -195,12 +198,12 @@ export class DeploymentGates {
     );
     const actor = { kind: 'system' as const };
     if (outcome.kind === 'retry') {
-      await store.putValue(ATTEMPTS_NAMESPACE, request.id, String(attempt + 1));
-      await store.appendAudit({ type: 'deployment.report_attempt_failed', requestId: request.id, actor, data: { state, attempt: attempt + 1, status: outcome.status, error: outcome.message } });
+      await kv.putValue(ATTEMPTS_NAMESPACE, request.id, String(attempt + 1));
+      await trail.appendAudit({ type: 'deployment.report_attempt_failed', requestId: request.id, actor, data: { state, attempt: attempt + 1, status: outcome.status, error: outcome.message } });
       throw new NotifyError(outcome.message, true, outcome.retryAfterMs ? { retryAfterMs: outcome.retryAfterMs } : undefined);
     }
-    await store.putValue(REPORTS_NAMESPACE, request.id, JSON.stringify({ state, status: outcome.status, at: Date.now() }));
-    await store.appendAudit({
+    await kv.putValue(REPORTS_NAMESPACE, request.id, JSON.stringify({ state, status: outcome.status, at: Date.now() }));
+    await trail.appendAudit({
       type: outcome.kind === 'done' ? 'deployment.reported' : 'deployment.report_refused',
       requestId: request.id,
       actor,

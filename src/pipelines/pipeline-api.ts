@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
-import { FINAL, RequestIdSchema, type AccessRequest, type PipelineContext, type RequestId } from '../core/domain/access-request.js';
+import { RequestIdSchema, type AccessRequest, type PipelineContext, type RequestId } from '../core/domain/access-request.js';
 import { parseDuration } from '../core/domain/duration.js';
 import { isJitError, type ErrorCode } from '../core/domain/errors.js';
-import { matchingPipelines, mayRequest } from '../core/policy/evaluate-policy.js';
+import type { AdapterState } from '../core/ports/adapter-state.js';
 import type { Logger } from '../core/ports/logger.js';
 import type { JitCore } from '../core/services/create-core.js';
+import { pollUntil, type PipelineClaims } from '../core/services/pipeline-requests.js';
 import type { HttpRequest, HttpResponse, HttpServer } from '../http/http-server.js';
 import { LogThrottle } from '../http/log-throttle.js';
 import { OidcKeysCoolingDown, OidcRejection, OidcUnavailable, type OidcVerifier, type VerifiedToken } from './oidc-verifier.js';
@@ -27,11 +28,12 @@ const BodySchema = z
   })
   .strict();
 
-const IDEMPOTENCY_NAMESPACE = 'pipeline-idempotency';
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9._:-]{8,200}$/;
 
 export interface PipelineApiOptions {
   core: JitCore;
+  /** Where the bindings of requests to the jobs that made them are kept. */
+  state: Pick<AdapterState, 'putValue' | 'getValue'>;
   verifier: OidcVerifier;
   audit: RejectionAudit;
   log: Logger;
@@ -86,10 +88,9 @@ export class PipelineApi {
       return problem(400, 'bad_request', 'the body is not JSON. Send {"resource": "…", "duration": "30m", "reason": "…"}.');
     }
 
-    const policy = this.core.deps.policy();
     const { token, context } = auth;
-    const candidates = matchingPipelines(policy, token.provider.provider, token.claims);
-    if (candidates.length === 0) {
+    const requester = this.core.pipelines.requester(runOf(token), body.resource);
+    if (requester === undefined) {
       await this.options.audit.record('pipeline.unmatched', null, { ...identity(context), resource: body.resource.slice(0, 200) });
       return problem(
         403,
@@ -97,7 +98,6 @@ export class PipelineApi {
         `No pipeline in the policy matches this run (${context.provider} ${context.repository}, ref ${context.ref ?? '-'}, environment ${context.environment ?? '-'}). Ask an admin to add it under pipelines:.`,
       );
     }
-    const requester = candidates.find((name) => mayRequest(policy, name, body.resource)) ?? candidates[0]!;
 
     const key = headerOf(request, 'idempotency-key');
     let scope: string | undefined;
@@ -107,9 +107,9 @@ export class PipelineApi {
       scope = createHash('sha256').update([context.issuer, context.repositoryId, context.runId, requester, JSON.stringify(boundClaims(token)), key].join('\u0000')).digest('hex');
       const earlier = await this.earlierRequest(scope, auth, key);
       if (earlier) return earlier;
-      if (!(await this.core.deps.store.claimOnce(`${IDEMPOTENCY_NAMESPACE}:${scope}`, 60_000))) {
+      if (!(await this.core.pipelines.claimRequest(scope))) {
         // The same request is being made right now (a retry raced the original): answer with its result.
-        const settled = await poll(() => this.earlierRequest(scope!, auth, key), 5000, this.pollEveryMs);
+        const settled = await pollUntil(() => this.earlierRequest(scope!, auth, key), 5000, this.pollEveryMs);
         return settled ?? problem(409, 'in_progress', 'The same request (Idempotency-Key) is being made; try again shortly.');
       }
     }
@@ -123,8 +123,8 @@ export class PipelineApi {
         pipeline: context,
       });
       const { binding, secret } = newBinding(requester, token, key);
-      await saveBinding(this.core.deps.store, created.id, binding);
-      if (scope) await this.core.deps.store.putValue(IDEMPOTENCY_NAMESPACE, scope, created.id);
+      await saveBinding(this.options.state, created.id, binding);
+      if (scope) await this.core.pipelines.rememberRequest(scope, created.id);
       return { status: 201, headers: { location: `${REQUESTS_PATH}/${created.id}`, 'cache-control': 'no-store' }, body: { ...requestView(created), pickupSecret: secret } };
     } catch (error) {
       return this.failure(error);
@@ -133,12 +133,10 @@ export class PipelineApi {
 
   /** The answer to a replay: the earlier request and its pickup secret, if this caller (same job) made it. */
   private async earlierRequest(scope: string, auth: Authenticated, key: string): Promise<HttpResponse | undefined> {
-    const id = await this.core.deps.store.getValue(IDEMPOTENCY_NAMESPACE, scope);
-    if (!id) return undefined;
-    const earlier = await this.core.deps.store.get(id);
+    const earlier = await this.core.pipelines.earlierRequest(scope);
     if (!earlier || !sameRun(auth.context, earlier)) return undefined;
-    const binding = await loadBinding(this.core.deps.store, earlier.id);
-    if (refuseBinding(binding, this.core.deps.policy(), auth.token, undefined, false)) return undefined;
+    const binding = await loadBinding(this.options.state, earlier.id);
+    if (refuseBinding(binding, this.stillMatches(auth.token), auth.token, undefined, false)) return undefined;
     const secret = binding && replaySecret(binding, key);
     if (!secret) return undefined;
     return { status: 200, headers: { 'cache-control': 'no-store' }, body: { ...requestView(earlier), pickupSecret: secret } };
@@ -149,17 +147,14 @@ export class PipelineApi {
     if (!target || target.action !== undefined) return problem(404, 'not_found', 'not found');
     const found = await this.ownRequest(request, target.id);
     if ('status' in found) return found;
-    let current = found.request;
+    const current = found.request;
 
     const wait = parseWait(request.query.get('wait'));
     if (wait === 'invalid') return problem(400, 'bad_request', 'wait: use a duration such as 30s or 60s (at most 60s).');
     const versionText = request.query.get('version');
     const since = versionText !== null && /^\d{1,9}$/.test(versionText) ? Number(versionText) : current.version;
-    if (wait > 0 && current.version === since && !FINAL.has(current.status)) {
-      current = await this.waitForChange(current, since, wait, response);
-    }
-    const pickup = current.status === 'active' ? await this.core.pipelineCredential.collect(current) : undefined;
-    return { status: 200, headers: { 'cache-control': 'no-store' }, body: requestView(current, pickup) };
+    const read = await this.core.pipelines.read(current, { since, timeoutMs: wait, everyMs: this.pollEveryMs, ...(wait > 0 ? { signal: this.signalFor(response) } : {}) });
+    return { status: 200, headers: { 'cache-control': 'no-store' }, body: requestView(read.request, read.pickup) };
   }
 
   private async release(request: HttpRequest, response: ServerResponse): Promise<HttpResponse> {
@@ -173,10 +168,11 @@ export class PipelineApi {
     try {
       if (current.status === 'approved' || current.status === 'issuing') {
         // Approved but not yet issued: the access can only be ended once it exists.
-        const settled = await poll(async () => {
-          const now = await this.core.deps.store.get(current.id);
-          return now && now.status !== 'approved' && now.status !== 'issuing' ? now : undefined;
-        }, 15_000, this.pollEveryMs, this.signalFor(response));
+        const settled = await this.core.pipelines.waitFor(current.id, (now) => now.status !== 'approved' && now.status !== 'issuing', {
+          timeoutMs: 15_000,
+          everyMs: this.pollEveryMs,
+          signal: this.signalFor(response),
+        });
         if (!settled) {
           return { ...problem(409, 'not_active_yet', `${current.id} is approved and being issued; release it again in a moment.`), headers: { 'retry-after': '2' } };
         }
@@ -186,7 +182,7 @@ export class PipelineApi {
       else if (current.status === 'active') current = (await this.core.release(actor, current.id)).request;
     } catch (error) {
       if (!isJitError(error, 'REQUEST.ALREADY_DECIDED') && !isJitError(error, 'REQUEST.INVALID_TRANSITION')) return this.failure(error);
-      current = (await this.core.deps.store.get(current.id)) ?? current;
+      current = (await this.core.findRequest(current.id)) ?? current;
     }
     if (current.status === 'active') return problem(409, 'not_released', `${current.id} could not be released; try again.`);
     return { status: 200, body: requestView(current) };
@@ -196,10 +192,10 @@ export class PipelineApi {
   private async ownRequest(request: HttpRequest, id: RequestId): Promise<HttpResponse | (Authenticated & { request: AccessRequest })> {
     const auth = await this.authenticate(request, 'use', id);
     if ('status' in auth) return auth;
-    const found = await this.core.deps.store.get(id);
+    const found = await this.core.findRequest(id);
     let refusal: string | undefined;
     if (found && !sameRun(auth.context, found)) refusal = 'other_run';
-    else if (found) refusal = refuseBinding(await loadBinding(this.core.deps.store, id), this.core.deps.policy(), auth.token, headerOf(request, PICKUP_HEADER));
+    else if (found) refusal = refuseBinding(await loadBinding(this.options.state, id), this.stillMatches(auth.token), auth.token, headerOf(request, PICKUP_HEADER));
     if (!found || refusal) {
       // The same answer as for a request that does not exist: a caller learns nothing of another job's requests.
       if (found) await this.options.audit.record('pipeline.access_refused', id, { ...identity(auth.context), path: request.path, reason: refusal });
@@ -248,13 +244,9 @@ export class PipelineApi {
     }
   }
 
-  /** Polls the store until the request's version moves past `since`, the time is up, or the caller left. */
-  private async waitForChange(current: AccessRequest, since: number, waitMs: number, response: ServerResponse): Promise<AccessRequest> {
-    const changed = await poll(async () => {
-      const now = await this.core.deps.store.get(current.id);
-      return now && now.version !== since ? now : undefined;
-    }, waitMs, this.pollEveryMs, this.signalFor(response));
-    return changed ?? (await this.core.deps.store.get(current.id)) ?? current;
+  /** Whether a request's principal is still a `pipelines:` entry of the current policy that this token matches. */
+  private stillMatches(token: VerifiedToken): (principal: string) => boolean {
+    return (principal) => this.core.pipelines.stillMatches(principal, runOf(token));
   }
 
   /** Aborts when the caller hangs up or the server stops. */
@@ -333,6 +325,10 @@ function parseWait(text: string | null): number | 'invalid' {
   }
 }
 
+function runOf(token: VerifiedToken): PipelineClaims {
+  return { provider: token.provider.provider, claims: token.claims };
+}
+
 function identity(context: PipelineContext): Record<string, string> {
   return Object.fromEntries(
     Object.entries({
@@ -346,29 +342,4 @@ function identity(context: PipelineContext): Record<string, string> {
       environment: context.environment,
     }).filter((entry): entry is [string, string] => entry[1] !== undefined),
   );
-}
-
-/** Calls `check` every `everyMs` until it returns something, `timeoutMs` passes, or `signal` aborts. */
-async function poll<T>(check: () => Promise<T | undefined>, timeoutMs: number, everyMs: number, signal?: AbortSignal): Promise<T | undefined> {
-  const deadline = Date.now() + timeoutMs;
-  let wake: (() => void) | undefined;
-  const onAbort = () => wake?.();
-  signal?.addEventListener('abort', onAbort, { once: true });
-  try {
-    for (;;) {
-      const value = await check();
-      if (value !== undefined) return value;
-      const left = deadline - Date.now();
-      if (left <= 0 || signal?.aborted) return undefined;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.min(everyMs, left));
-        wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-    }
-  } finally {
-    signal?.removeEventListener('abort', onAbort);
-  }
 }

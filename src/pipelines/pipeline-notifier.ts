@@ -1,7 +1,8 @@
 import { isPipelineRequester } from '../core/domain/access-request.js';
 import type { CardView, ChannelNotice, DirectMessage } from '../core/messages/views.js';
 import type { Notifier, PersonIdentity } from '../core/ports/notifier.js';
-import type { MessageRef, RequestStore } from '../core/ports/request-store.js';
+import type { MessageRef } from '../core/ports/adapter-state.js';
+import type { JitCore } from '../core/services/create-core.js';
 import type { DeploymentGates } from './deployment-gates.js';
 
 /**
@@ -14,7 +15,7 @@ export class PipelineNotifier implements Notifier {
   readonly platform = 'pipeline';
 
   constructor(
-    private readonly store: RequestStore,
+    private readonly core: Pick<JitCore, 'findRequest'>,
     private readonly gates: DeploymentGates | undefined,
   ) {}
 
@@ -24,7 +25,7 @@ export class PipelineNotifier implements Notifier {
 
   async sendDirect(_person: PersonIdentity, message: DirectMessage): Promise<void> {
     if (!this.gates) return;
-    const request = await this.store.get(message.requestId);
+    const request = await this.core.findRequest(message.requestId);
     if (request?.pipeline?.gate) await this.gates.report(request);
   }
 

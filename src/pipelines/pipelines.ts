@@ -1,3 +1,5 @@
+import type { AdapterState } from '../core/ports/adapter-state.js';
+import type { AuditLog } from '../core/ports/audit-log.js';
 import type { Logger } from '../core/ports/logger.js';
 import type { Notifier } from '../core/ports/notifier.js';
 import type { JitCore } from '../core/services/create-core.js';
@@ -20,22 +22,34 @@ export interface Pipelines {
   stop(): void;
 }
 
-export function createPipelines(options: { core: JitCore; config: PipelineConfig; log: Logger; now?: () => number }): Pipelines {
-  const { core, config, log } = options;
-  const audit = new RejectionAudit(core.deps.store, log);
-  const api = config.oidc ? new PipelineApi({ core, verifier: new OidcVerifier(config.oidc, options.now), audit, log }) : undefined;
+/** `state` and `audit` are the composition root's: gates, bindings and refusals are not core's business. */
+export interface PipelinesOptions {
+  core: JitCore;
+  state: AdapterState;
+  audit: AuditLog;
+  config: PipelineConfig;
+  log: Logger;
+  now?: () => number;
+}
+
+export function createPipelines(options: PipelinesOptions): Pipelines {
+  const { core, config, log, state } = options;
+  const audit = new RejectionAudit(options.audit, log);
+  const api = config.oidc ? new PipelineApi({ core, state, verifier: new OidcVerifier(config.oidc, options.now), audit, log }) : undefined;
   const gates = config.githubApp
     ? new DeploymentGates({
         core,
         app: new GitHubAppClient(config.githubApp),
         webhookSecret: config.githubApp.webhookSecret,
         apiUrl: config.githubApp.apiUrl,
+        state,
+        trail: options.audit,
         audit,
         log,
       })
     : undefined;
   return {
-    notifier: new PipelineNotifier(core.deps.store, gates),
+    notifier: new PipelineNotifier(core, gates),
     mount(http) {
       api?.mount(http);
       gates?.mount(http);

@@ -1,4 +1,4 @@
-import type { RequestStore } from '../core/ports/request-store.js';
+import type { AuditLog } from '../core/ports/audit-log.js';
 import type { Logger } from '../core/ports/logger.js';
 import { LogThrottle } from '../http/log-throttle.js';
 
@@ -15,7 +15,7 @@ export class RejectionAudit {
   private readonly throttle: LogThrottle;
 
   constructor(
-    private readonly store: RequestStore,
+    private readonly store: Pick<AuditLog, 'appendAudit'>,
     private readonly log: Logger,
     private readonly perMinute = 120,
     private readonly now: () => number = Date.now,

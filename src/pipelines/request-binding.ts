@@ -1,10 +1,8 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import { PIPELINE_REQUESTER_PREFIX, type RequestId } from '../core/domain/access-request.js';
-import { pipelineMatches } from '../core/policy/evaluate-policy.js';
-import { pipelineNamed } from '../core/policy/policy-lookup.js';
-import type { PipelineProvider, Policy } from '../core/policy/policy-schema.js';
-import type { RequestStore } from '../core/ports/request-store.js';
+import type { RequestId } from '../core/domain/access-request.js';
+import type { PipelineProvider } from '../core/policy/policy-schema.js';
+import type { AdapterState } from '../core/ports/adapter-state.js';
 import type { VerifiedToken } from './oidc-verifier.js';
 
 /** The header that carries the pickup secret on `GET /v1/requests/<id>` and `POST …/release`. */
@@ -66,11 +64,11 @@ export function replaySecret(binding: RequestBinding, idempotencyKey: string): s
   return safeEqualHex(hash(secret), binding.pickupHash) ? secret : undefined;
 }
 
-export async function saveBinding(store: RequestStore, id: RequestId, binding: RequestBinding): Promise<void> {
+export async function saveBinding(store: Pick<AdapterState, 'putValue'>, id: RequestId, binding: RequestBinding): Promise<void> {
   await store.putValue(NAMESPACE, id, JSON.stringify(binding));
 }
 
-export async function loadBinding(store: RequestStore, id: RequestId): Promise<RequestBinding | undefined> {
+export async function loadBinding(store: Pick<AdapterState, 'getValue'>, id: RequestId): Promise<RequestBinding | undefined> {
   const text = await store.getValue(NAMESPACE, id);
   if (text === undefined) return undefined;
   try {
@@ -85,23 +83,23 @@ export async function loadBinding(store: RequestStore, id: RequestId): Promise<R
  * Whether the caller's verified token may use the bound request (as Vault checks `bound_claims` on
  * every login): it still matches the same `pipelines:` entry of the current policy, carries the same
  * job-level claims, and presents the pickup secret (compared in constant time). Undefined means yes.
+ * `stillMatches` asks core whether the principal is still a policy entry this token matches.
  */
-export function refuseBinding(binding: RequestBinding | undefined, policy: Policy, token: VerifiedToken, presented: string | undefined, checkSecret = true): BindingRefusal | undefined {
+export function refuseBinding(
+  binding: RequestBinding | undefined,
+  stillMatches: (principal: string) => boolean,
+  token: VerifiedToken,
+  presented: string | undefined,
+  checkSecret = true,
+): BindingRefusal | undefined {
   if (!binding) return 'unbound';
-  if (!stillMatches(policy, binding.principal, token)) return 'principal_mismatch';
+  if (!stillMatches(binding.principal)) return 'principal_mismatch';
   const claims = boundClaims(token);
   const keys = new Set([...Object.keys(binding.claims), ...Object.keys(claims)]);
   for (const key of keys) if ((binding.claims[key] ?? null) !== (claims[key] ?? null)) return 'other_job';
   if (!checkSecret) return undefined;
   if (presented === undefined || presented === '') return 'missing_pickup_secret';
   return safeEqualHex(hash(presented), binding.pickupHash) ? undefined : 'wrong_pickup_secret';
-}
-
-function stillMatches(policy: Policy, principal: string, token: VerifiedToken): boolean {
-  if (!principal.startsWith(PIPELINE_REQUESTER_PREFIX)) return false;
-  const name = principal.slice(PIPELINE_REQUESTER_PREFIX.length);
-  const entry = pipelineNamed(policy, name);
-  return entry !== undefined && pipelineMatches(entry, token.provider.provider, token.claims);
 }
 
 function derive(salt: string, idempotencyKey: string): string {

@@ -67,7 +67,9 @@ export function memoryCore(options: MemoryCoreOptions = {}): MemoryCore {
   const notifier = new RecordingNotifier();
   let policy = options.policy ?? fixturePolicy();
   const core = createCore({
-    store,
+    requests: store,
+    audit: store,
+    state: store,
     scheduler,
     clock,
     policy: () => policy,

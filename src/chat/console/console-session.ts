@@ -176,10 +176,10 @@ export class ConsoleSession {
       }
     }
     const matches = (status: RequestStatus): boolean => (target === 'ended' ? ENDED.includes(status) : status === target);
-    const store = this.options.core.deps.store;
+    const { core } = this.options;
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const request = await store.get(id);
+      const request = await core.findRequest(id);
       if (!request) {
         this.note(`There is no request ${id}.`);
         return;
@@ -265,7 +265,7 @@ export class ConsoleSession {
   }
 
   private people(): string[] {
-    return Object.keys(this.options.core.deps.policy().people);
+    return this.options.core.policy.people().map((person) => person.name);
   }
 }
 

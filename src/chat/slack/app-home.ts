@@ -1,3 +1,4 @@
+import type { AdapterState } from '../../core/ports/adapter-state.js';
 import type { Logger } from '../../core/ports/logger.js';
 import type { JitCore } from '../../core/services/create-core.js';
 import { renderHome } from './blocks/render-views.js';
@@ -15,29 +16,29 @@ export class HomePublisher {
   private stopped = false;
 
   constructor(
-    private readonly deps: { core: JitCore; client: WebClient; log: Logger },
+    /** `state` remembers who has opened the tab; it is the adapter's, not core's. */
+    private readonly options: { core: JitCore; state: Pick<AdapterState, 'putValue' | 'getValue'>; client: WebClient; log: Logger },
     private readonly debounceMs = 300,
   ) {}
 
   /** Remembers that this user looks at the tab, so later changes refresh it. */
   async markOpened(slackUserId: string): Promise<void> {
-    await this.deps.core.deps.store.putValue(OPENED, slackUserId, String(Date.now()));
+    await this.options.state.putValue(OPENED, slackUserId, String(Date.now()));
   }
 
   /** Renders and publishes one user's tab now. */
   async publish(slackUserId: string): Promise<void> {
-    const { core, client } = this.deps;
+    const { core, client } = this.options;
     let person: string | undefined;
     try {
       person = core.identify('slack', slackUserId).person;
     } catch {
       person = undefined;
     }
-    const mine = person ? await core.deps.store.listByRequester(person, 30) : [];
-    const waitingOnMe = person ? await core.deps.store.listWaitingOn(person) : [];
+    const home = person ? await core.home(person) : undefined;
     await client.views.publish({
       user_id: slackUserId,
-      view: renderHome({ ...(person ? { person } : {}), slackUserId, mine, waitingOnMe }),
+      view: renderHome({ ...(person ? { person } : {}), slackUserId, mine: home?.requests ?? [], waitingOnMe: home?.waitingOn ?? [] }),
     });
   }
 
@@ -64,10 +65,10 @@ export class HomePublisher {
 
   private async refreshNow(slackUserId: string): Promise<void> {
     try {
-      if ((await this.deps.core.deps.store.getValue(OPENED, slackUserId)) === undefined) return;
+      if ((await this.options.state.getValue(OPENED, slackUserId)) === undefined) return;
       await this.publish(slackUserId);
     } catch (error) {
-      this.deps.log.warn({ user: slackUserId, error: slackErrorCode(error), message: (error as Error).message }, 'could not refresh the Slack App Home');
+      this.options.log.warn({ user: slackUserId, error: slackErrorCode(error), message: (error as Error).message }, 'could not refresh the Slack App Home');
     }
   }
 }

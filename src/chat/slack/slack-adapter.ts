@@ -1,4 +1,5 @@
 import { App, SocketModeReceiver, type Receiver } from '@slack/bolt';
+import type { AdapterState } from '../../core/ports/adapter-state.js';
 import type { Logger } from '../../core/ports/logger.js';
 import type { Notifier } from '../../core/ports/notifier.js';
 import type { JitCore } from '../../core/services/create-core.js';
@@ -13,6 +14,8 @@ import { TOKEN_ERRORS, boltLogger, createWebClient, slackErrorCode, webClientOpt
 
 export interface SlackAdapterOptions {
   core: JitCore;
+  /** The composition root's adapter state: replay claims and who has opened the App Home. */
+  state: AdapterState;
   /** The shared HTTP server to mount `POST /slack/events` on; absent in worker-only processes (outbound only). */
   http?: HttpServer;
   mode: 'http' | 'socket';
@@ -41,7 +44,7 @@ export async function createSlackAdapter(options: SlackAdapterOptions): Promise<
   const { core, log } = options;
   if (!options.botToken) throw new Error('SLACK_BOT_TOKEN is empty');
   const client = createWebClient(options.botToken, options.apiUrl, log);
-  const home = new HomePublisher({ core, client, log });
+  const home = new HomePublisher({ core, state: options.state, client, log });
   const notifier = new SlackNotifier({ core, client, home, log });
   const guard = new InstallationGuard({ client, settings: options.installation ?? {}, ...(options.appToken ? { appToken: options.appToken } : {}), log });
 
@@ -61,7 +64,7 @@ export async function createSlackAdapter(options: SlackAdapterOptions): Promise<
       if (!options.signingSecret || options.signingSecret.trim() === '') {
         throw new Error('SLACK_SIGNING_SECRET is empty: refusing to accept unsigned Slack requests over HTTP');
       }
-      const httpReceiver = new SlackHttpReceiver({ signingSecret: options.signingSecret, store: core.deps.store, log });
+      const httpReceiver = new SlackHttpReceiver({ signingSecret: options.signingSecret, store: options.state, log });
       httpReceiver.mount(options.http);
       receiver = httpReceiver;
     }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { App, Receiver } from '@slack/bolt';
 import { ReceiverMultipleAckError } from '@slack/bolt';
 import type { Logger } from '../../core/ports/logger.js';
-import type { RequestStore } from '../../core/ports/request-store.js';
+import type { AdapterState } from '../../core/ports/adapter-state.js';
 import type { HttpRequest, HttpResponse, HttpServer } from '../../http/http-server.js';
 import { LogThrottle } from '../../http/log-throttle.js';
 import { MAX_CLOCK_SKEW_SECONDS, verifySlackSignature } from './verify-slack-signature.js';
@@ -12,7 +12,7 @@ export const SLACK_EVENTS_PATH = '/slack/events';
 export interface SlackHttpReceiverOptions {
   signingSecret: string;
   /** Replay protection: a signature is accepted once (`claimOnce`). */
-  store: Pick<RequestStore, 'claimOnce'>;
+  store: Pick<AdapterState, 'claimOnce'>;
   log: Logger;
   now?: () => number;
   /** Answer 200 anyway when no listener has acknowledged after this long (Slack gives up at 3 s). */

@@ -7,7 +7,6 @@ import type { HomePublisher } from './app-home.js';
 import type { IssuedSecret } from '../../core/ports/issuer.js';
 import { MAX_SECRET_BYTES, SecretTooLargeError, renderCard, renderDirectMessage, renderNotice, secretAsSent, type SlackMessage } from './blocks/render-messages.js';
 import { toNotifyError, type WebClient } from './slack-web-client.js';
-import { personNamed } from '../../core/policy/policy-lookup.js';
 
 const MAX_REMEMBERED = 5000;
 
@@ -22,7 +21,7 @@ export class SlackNotifier implements Notifier {
   private readonly shownVersion = new Map<string, number>();
   private readonly updating = new Map<string, Promise<void>>();
 
-  constructor(private readonly deps: { core: JitCore; client: WebClient; home: HomePublisher; log: Logger }) {}
+  constructor(private readonly options: { core: JitCore; client: WebClient; home: HomePublisher; log: Logger }) {}
 
   knows(person: PersonIdentity): boolean {
     return typeof person.slack === 'string' && person.slack !== '';
@@ -40,7 +39,7 @@ export class SlackNotifier implements Notifier {
     }
     const channel = await this.dmChannel(person.slack, message.requestId);
     await this.post(channel, rendered, `the "${message.kind}" DM about ${message.requestId}`);
-    this.deps.home.refresh([person.slack]);
+    this.options.home.refresh([person.slack]);
   }
 
   measureSecret(secret: IssuedSecret): SecretMeasure {
@@ -68,7 +67,7 @@ export class SlackNotifier implements Notifier {
         if (card.version < (this.shownVersion.get(key) ?? -1)) return;
         const message = renderCard(card, this.slackIdOf);
         try {
-          await this.deps.client.chat.update({ channel: channelId, ts: ref.messageId, text: message.text, blocks: message.blocks });
+          await this.options.client.chat.update({ channel: channelId, ts: ref.messageId, text: message.text, blocks: message.blocks });
         } catch (error) {
           throw toNotifyError(error, `the update of ${card.requestId}'s card`);
         }
@@ -88,14 +87,14 @@ export class SlackNotifier implements Notifier {
   }
 
   /** The person's Slack id from the current policy, for mentions. */
-  readonly slackIdOf = (person: string): string | undefined => personNamed(this.deps.core.deps.policy(), person)?.slack;
+  readonly slackIdOf = (person: string): string | undefined => this.options.core.policy.person(person)?.slack;
 
   private async dmChannel(userId: string, about: string): Promise<string> {
     const known = this.dmChannels.get(userId);
     if (known) return known;
     let channel: string | undefined;
     try {
-      const opened = await this.deps.client.conversations.open({ users: userId });
+      const opened = await this.options.client.conversations.open({ users: userId });
       channel = opened.channel?.id;
     } catch (error) {
       throw toNotifyError(error, `opening a DM with ${userId} (about ${about})`);
@@ -108,7 +107,7 @@ export class SlackNotifier implements Notifier {
 
   private async post(channel: string, message: SlackMessage, what: string): Promise<{ ts?: string; channel?: string }> {
     try {
-      const result = await this.deps.client.chat.postMessage({
+      const result = await this.options.client.chat.postMessage({
         channel,
         text: message.text,
         blocks: message.blocks,
@@ -118,7 +117,7 @@ export class SlackNotifier implements Notifier {
       return { ...(result.ts ? { ts: result.ts } : {}), ...(result.channel ? { channel: result.channel } : {}) };
     } catch (error) {
       const failure = toNotifyError(error, what);
-      if (!failure.retryable) this.deps.log.error({ channel, error: failure.message }, 'Slack message cannot be delivered; check the channel in the policy and that the bot is invited to it');
+      if (!failure.retryable) this.options.log.error({ channel, error: failure.message }, 'Slack message cannot be delivered; check the channel in the policy and that the bot is invited to it');
       throw failure;
     }
   }
@@ -129,6 +128,6 @@ export class SlackNotifier implements Notifier {
   }
 
   private refreshHomes(card: CardView): void {
-    this.deps.home.refresh([card.requester, ...card.eligibleApprovers].map(this.slackIdOf));
+    this.options.home.refresh([card.requester, ...card.eligibleApprovers].map(this.slackIdOf));
   }
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Logger } from '../../core/ports/logger.js';
-import type { RequestStore } from '../../core/ports/request-store.js';
+import type { AdapterState } from '../../core/ports/adapter-state.js';
 
 /** How to reach a person: their Bot Framework id and, once known, the bot's personal chat with them. */
 export const UserAddressSchema = z.object({
@@ -28,7 +28,7 @@ export type ChannelAddress = z.infer<typeof ChannelAddressSchema>;
 export const ServiceAddressSchema = z.object({ serviceUrl: z.string(), tenantId: z.string().optional(), botId: z.string().optional() });
 export type ServiceAddress = z.infer<typeof ServiceAddressSchema>;
 
-type KeyValueStore = Pick<RequestStore, 'putValue' | 'getValue'>;
+type KeyValueStore = Pick<AdapterState, 'putValue' | 'getValue'>;
 
 const NAMESPACE = 'teams';
 

@@ -3,8 +3,6 @@ import { parseRequestId, type AccessRequest } from '../../core/domain/access-req
 import { JitError, isJitError } from '../../core/domain/errors.js';
 import { describeStatus } from '../../core/domain/lifecycle.js';
 import { commandReply, formReplyLines } from '../../core/messages/command-replies.js';
-import { cancelAction, extendAction, releaseAction, type ActionView } from '../../core/messages/views.js';
-import { checkMayApprove } from '../../core/policy/evaluate-policy.js';
 import { ADAPTIVE_CARD_CONTENT_TYPE, CARD_VERBS, type AdaptiveCard, type CardVerb } from './cards/adaptive-card.js';
 import { approvalCard, type ViewerNotice } from './cards/approval-card.js';
 import { extendFormCard, replyCard } from './cards/message-cards.js';
@@ -74,7 +72,7 @@ export async function runCardAction(context: TeamsContext, activity: InboundActi
 
   const id = action.requestId ? parseRequestId(action.requestId) : undefined;
   if (!id) return replyCard(['This card does not name a request; type "list" to see yours.'], false);
-  const current = await core.deps.store.get(id);
+  const current = await core.findRequest(id);
   if (!current) return replyCard([`There is no request ${id}. Type "list" to see yours.`], false);
   if (!effects) return viewFor(context, current, actor, { text: 'Already done: this action was received twice.', kind: 'accent' });
 
@@ -86,7 +84,7 @@ export async function runCardAction(context: TeamsContext, activity: InboundActi
         return await viewAfter(context, id, actor, { text: commandReply(await core.approve(actor, id)), kind: 'good' });
       case 'deny':
         // The form only for someone who may decide now; everyone else learns why not.
-        checkMayApprove(core.deps.policy(), current.resource, actor.person, current.requester);
+        core.checkMayDecide(actor.person, current);
         if (!decidable(current)) throw new JitError('REQUEST.ALREADY_DECIDED', `${id} ${describe(current)}; there is nothing to deny.`);
         return approvalCard(await cardView(context, current), { denyForm: {} });
       case 'denySubmit': {
@@ -143,7 +141,7 @@ async function submitRequest(context: TeamsContext, actor: PersonActor, action: 
 
 /** The current state after an action, seen by this person, with a message for them. */
 async function viewAfter(context: TeamsContext, id: string, actor: PersonActor, notice: ViewerNotice): Promise<AdaptiveCard> {
-  const request = await context.core.deps.store.get(id);
+  const request = await context.core.findRequest(id);
   if (!request) return replyCard([notice.text], notice.kind !== 'attention');
   return viewFor(context, request, actor, notice);
 }
@@ -153,13 +151,7 @@ async function viewAfter(context: TeamsContext, id: string, actor: PersonActor, 
  * Deny for an approver the request still waits on; Cancel, Extend, Release for the requester).
  */
 export async function viewFor(context: TeamsContext, request: AccessRequest, actor: PersonActor, notice?: ViewerNotice): Promise<AdaptiveCard> {
-  const view = await cardView(context, request);
-  const actions: ActionView[] = [];
-  if (request.waitingOn?.includes(actor.person)) actions.push(...view.actions);
-  if (request.requester === actor.person) {
-    if (request.status === 'pending') actions.push(cancelAction(request.id));
-    if (request.status === 'active' && !request.pendingExtension) actions.push(extendAction(request.id), releaseAction(request.id));
-  }
+  const { card: view, actions } = await context.core.requestForViewer(request, actor.person);
   return approvalCard(view, { actions, ...(notice ? { notice } : {}), refreshUserIds: await refreshUserIds(context, view) });
 }
 

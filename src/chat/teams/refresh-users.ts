@@ -1,5 +1,4 @@
 import type { CardView } from '../../core/messages/views.js';
-import { personNamed } from '../../core/policy/policy-lookup.js';
 import { MAX_REFRESH_USERS } from './cards/approval-card.js';
 import type { TeamsContext } from './teams-context.js';
 
@@ -10,10 +9,9 @@ import type { TeamsContext } from './teams-context.js';
  */
 export async function refreshUserIds(context: Pick<TeamsContext, 'core' | 'directory'>, view: CardView): Promise<string[]> {
   if (view.actions.length === 0) return [];
-  const policy = context.core.deps.policy();
   const ids: string[] = [];
   for (const name of view.eligibleApprovers) {
-    const aad = personNamed(policy, name)?.teams;
+    const aad = context.core.policy.person(name)?.teams;
     if (!aad) continue;
     const address = await context.directory.user(aad).catch(() => undefined);
     ids.push(address?.userId ?? `8:orgid:${aad.toLowerCase()}`);

@@ -1,3 +1,5 @@
+import type { AdapterState } from '../../core/ports/adapter-state.js';
+import type { AuditLog } from '../../core/ports/audit-log.js';
 import type { Logger } from '../../core/ports/logger.js';
 import type { Notifier } from '../../core/ports/notifier.js';
 import type { JitCore } from '../../core/services/create-core.js';
@@ -11,6 +13,10 @@ import { TeamsNotifier } from './teams-notifier.js';
 
 export interface TeamsAdapterOptions {
   core: JitCore;
+  /** The composition root's adapter state: conversation references, redelivery claims. */
+  state: AdapterState;
+  /** The trail, for refusals and delivery failures that change no request. */
+  audit: AuditLog;
   /** The shared HTTP server to mount `POST /api/messages` on; absent in worker-only processes (outbound only). */
   http?: HttpServer;
   appId?: string;
@@ -50,8 +56,8 @@ export async function createTeamsAdapter(options: TeamsAdapterOptions): Promise<
   }
   if (!tenantId) log.warn({ variable: 'TEAMS_TENANT_ID' }, 'TEAMS_TENANT_ID is not set: jitbot serves Teams users of every tenant that installs the app');
 
-  const directory = new ConversationDirectory(core.deps.store, log);
-  const context: TeamsContext = { core, connection, directory, log, tenantId };
+  const directory = new ConversationDirectory(options.state, log);
+  const context: TeamsContext = { core, state: options.state, audit: options.audit, connection, directory, log, tenantId };
   const bot = new TeamsBot(context);
   const notifier = new TeamsNotifier(context);
   options.http?.route('POST', '/api/messages', (request) => connection.handle(request, bot.onActivity), {
@@ -60,7 +66,8 @@ export async function createTeamsAdapter(options: TeamsAdapterOptions): Promise<
 
   let timer: NodeJS.Timeout | undefined;
   const teamsIds = () =>
-    Object.values(core.deps.policy().people)
+    core.policy
+      .people()
       .map((person) => person.teams)
       .filter((id): id is string => id !== undefined);
   return {

@@ -143,8 +143,8 @@ export class TeamsBot {
     const aad = activity.from.aadObjectId ?? activity.from.id;
     this.context.log.warn({ tenant: tenant ?? null, user: aad, type: activity.type }, 'ignoring a Teams activity from another tenant');
     const key = `teams:tenant-rejected:${hash(`${tenant ?? '-'}|${aad}`)}`;
-    if (await this.context.core.deps.store.claimOnce(key, TENANT_AUDIT_EVERY_MS)) {
-      await this.context.core.deps.store.appendAudit({
+    if (await this.context.state.claimOnce(key, TENANT_AUDIT_EVERY_MS)) {
+      await this.context.audit.appendAudit({
         type: 'auth.tenant_rejected',
         requestId: null,
         actor: { kind: 'system' },
@@ -156,7 +156,7 @@ export class TeamsBot {
 
   private async firstDelivery(activity: InboundActivity): Promise<boolean> {
     if (!activity.id) return true;
-    return this.context.core.deps.store.claimOnce(`teams:activity:${hash(`${activity.conversation.id}|${activity.id}`)}`, DEDUPE_MS);
+    return this.context.state.claimOnce(`teams:activity:${hash(`${activity.conversation.id}|${activity.id}`)}`, DEDUPE_MS);
   }
 
   /** Keeps the references this activity teaches: the person, their personal chat, the channel, the service. */

@@ -10,7 +10,6 @@ import type { UserAddress } from './conversation-directory.js';
 import { refreshUserIds } from './refresh-users.js';
 import { ConnectorError, type ConversationAddress } from './teams-connection.js';
 import type { TeamsContext } from './teams-context.js';
-import { resourceNamed } from '../../core/policy/policy-lookup.js';
 
 /** What a Teams MessageRef keeps in `extra`: the thread's conversation, on its service. */
 const CardLocationSchema = z.object({
@@ -170,10 +169,10 @@ export class TeamsNotifier implements Notifier {
 
   /** Logs, audits and announces (once per request and person) that a DM could not be delivered. */
   private async unreachable(person: PersonIdentity, message: DirectMessage, why: string): Promise<never> {
-    const { core, log } = this.context;
+    const { audit, log } = this.context;
     const sentence = `jitbot cannot reach ${person.name} in Microsoft Teams: ${why}.`;
     log.warn({ requestId: message.requestId, person: person.name, message: message.kind }, sentence);
-    await core.deps.store
+    await audit
       .appendAudit({ type: 'notify.unreachable', requestId: message.requestId, actor: { kind: 'system' }, data: { person: person.name, platform: 'teams', message: message.kind } })
       .catch(() => undefined);
     await this.announceUnreachable(person, message, sentence).catch((error: unknown) =>
@@ -183,11 +182,11 @@ export class TeamsNotifier implements Notifier {
   }
 
   private async announceUnreachable(person: PersonIdentity, message: DirectMessage, sentence: string): Promise<void> {
-    const { core } = this.context;
-    const request = await core.deps.store.get(message.requestId);
-    const channel = request ? resourceNamed(core.deps.policy(), request.resource)?.channel.teams : undefined;
+    const { core, state } = this.context;
+    const request = await core.findRequest(message.requestId);
+    const channel = request ? core.policy.resourceChannel(request.resource, 'teams') : undefined;
     if (!channel) return;
-    if (!(await core.deps.store.claimOnce(`teams:unreachable:${message.requestId}:${person.name}`, UNREACHABLE_NOTICE_MS))) return;
+    if (!(await state.claimOnce(`teams:unreachable:${message.requestId}:${person.name}`, UNREACHABLE_NOTICE_MS))) return;
     await this.postNotice(channel, {
       requestId: message.requestId,
       tone: 'alarm',

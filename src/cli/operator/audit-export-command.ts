@@ -54,7 +54,7 @@ async function exportAudit(ctx: OperatorContext, options: { since?: string; form
   const csv = options.format === 'csv';
   if (csv) await ctx.io.out(`${CSV_COLUMNS.join(',')}\n`);
   let batch = '';
-  for await (const event of ctx.app.core.deps.store.exportAudit(since)) {
+  for await (const event of ctx.app.core.operator.exportAudit(since)) {
     batch += csv ? csvLine(event) : `${JSON.stringify(event)}\n`;
     if (batch.length > 64_000) {
       await ctx.io.out(batch);

@@ -10,7 +10,7 @@ export function registerAuditVerifyCommand(audit: Command, env: NodeJS.ProcessEn
 }
 
 async function verifyAudit(ctx: OperatorContext): Promise<ExitCode> {
-  const result = await ctx.app.core.deps.store.verifyAudit();
+  const result = await ctx.app.core.operator.verifyAudit();
   if (result.ok) {
     await ctx.io.out(`ok: ${result.events} events, chain intact\n`);
     return 0;

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { HOLDS_ACCESS, type AccessRequest, type RequestStatus } from '../../core/domain/access-request.js';
+import { type AccessRequest, type RequestStatus } from '../../core/domain/access-request.js';
 import { formatDuration } from '../../core/domain/duration.js';
 import { issuerNamed, resourceNamed } from '../../core/policy/policy-lookup.js';
 import type { Policy } from '../../core/policy/policy-schema.js';
@@ -31,9 +31,7 @@ export interface GrantRow {
 }
 
 async function holdingAccess(ctx: OperatorContext): Promise<AccessRequest[]> {
-  const store = ctx.app.core.deps.store;
-  const lists = await Promise.all([...HOLDS_ACCESS].map((status) => store.listByStatus(status, 10_000)));
-  return lists.flat();
+  return ctx.app.core.operator.grantsHoldingAccess();
 }
 
 export function grantRows(requests: readonly AccessRequest[], policy: Policy, now: number): GrantRow[] {

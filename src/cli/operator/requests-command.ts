@@ -31,8 +31,7 @@ async function listRequests(ctx: OperatorContext, options: { state?: string; lim
     }
     states = asked as RequestStatus[];
   }
-  const store = ctx.app.core.deps.store;
-  const found = (await Promise.all(states.map((s) => store.listByStatus(s, limit)))).flat();
+  const found = await ctx.app.core.operator.requestsInStatus(states, limit);
   const requests = found.sort((a, b) => idNumber(b.id) - idNumber(a.id)).slice(0, limit);
   if (options.json) {
     await ctx.io.out(`${JSON.stringify(requests.map((r) => requestJson(r)), null, 2)}\n`);

@@ -44,8 +44,8 @@ async function revokeGrant(ctx: OperatorContext, idText: string, options: { reas
     }
     waitMs = seconds * 1000;
   }
-  const store = ctx.app.core.deps.store;
-  const before = await store.get(id);
+  const { core } = ctx.app;
+  const before = await core.findRequest(id);
   if (!before) {
     ctx.io.err(`jitbot: there is no request ${id}. \`jitbot grants\` lists the grants that hold access.`);
     return 1;
@@ -72,7 +72,7 @@ async function revokeGrant(ctx: OperatorContext, idText: string, options: { reas
   }
   const deadline = ctx.io.now() + waitMs;
   for (;;) {
-    const current = await store.get(id);
+    const current = await core.findRequest(id);
     if (current && FINAL.has(current.status)) {
       await ctx.io.out(`${id}: ${current.status}.\n`);
       return 0;

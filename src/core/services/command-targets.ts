@@ -20,11 +20,11 @@ export async function commandTargets(deps: CoreDeps, person: string, verb: Targe
   const policy = deps.policy();
   const admin = isAdmin(policy, person);
   const lists = await Promise.all([
-    deps.store.listByRequester(person, LOOK_BACK),
-    deps.store.listWaitingOn(person),
-    deps.store.getMany(seen.filter((id) => /^JIT-\d{1,12}$/.test(id))),
+    deps.requests.listByRequester(person, LOOK_BACK),
+    deps.requests.listWaitingOn(person),
+    deps.requests.getMany(seen.filter((id) => /^JIT-\d{1,12}$/.test(id))),
     ...(admin && (verb === 'revoke' || verb === 'audit')
-      ? [deps.store.listByStatus('active', LOOK_BACK), deps.store.listByStatus('revoke_failed', LOOK_BACK)]
+      ? [deps.requests.listByStatus('active', LOOK_BACK), deps.requests.listByStatus('revoke_failed', LOOK_BACK)]
       : []),
   ]);
   const byId = new Map<RequestId, AccessRequest>();

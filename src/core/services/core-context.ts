@@ -1,4 +1,6 @@
 import type { AccessRequest, Actor, RequestId } from '../domain/access-request.js';
+import type { AdapterState } from '../ports/adapter-state.js';
+import type { AuditLog } from '../ports/audit-log.js';
 import type { AuditDraft } from '../domain/audit-event.js';
 import { JitError, isJitError } from '../domain/errors.js';
 import type { Policy, Resource } from '../policy/policy-schema.js';
@@ -7,7 +9,7 @@ import type { Issuer } from '../ports/issuer.js';
 import type { Logger } from '../ports/logger.js';
 import type { Notifier, PersonIdentity } from '../ports/notifier.js';
 import type { Observer } from '../ports/observer.js';
-import type { RequestStore } from '../ports/request-store.js';
+import type { RequestRecords } from '../ports/request-records.js';
 import type { Scheduler } from '../ports/scheduler.js';
 import type { SecretBox } from '../ports/secret-box.js';
 import { personNamed, resourceNamed } from '../policy/policy-lookup.js';
@@ -30,7 +32,10 @@ export const DEFAULT_ENGINE_SETTINGS: EngineSettings = {
 
 /** What the use cases need from the outside world: ports only, wired by app/. */
 export interface CoreDeps {
-  store: RequestStore;
+  requests: RequestRecords;
+  audit: AuditLog;
+  /** Card handles, once-only claims and small values kept beside the requests. */
+  state: AdapterState;
   scheduler: Scheduler;
   clock: Clock;
   /** The current policy (reloads swap it). */
@@ -49,7 +54,7 @@ export function personIdentity(policy: Policy, name: string): PersonIdentity {
 }
 
 export async function loadRequest(deps: CoreDeps, id: RequestId): Promise<AccessRequest> {
-  const request = await deps.store.get(id);
+  const request = await deps.requests.get(id);
   if (!request) throw new JitError('REQUEST.NOT_FOUND', `There is no request ${id}. /jit list shows yours.`);
   return request;
 }
@@ -78,7 +83,7 @@ export async function mutate(
     const before = attempt === 0 && known ? known : await loadRequest(deps, id);
     const change = decide(before);
     try {
-      const after = await deps.store.update(before, change.after, { ...change.audit, requestId: id });
+      const after = await deps.requests.update(before, change.after, { ...change.audit, requestId: id });
       return { before, after };
     } catch (error) {
       if (!isJitError(error, 'REQUEST.CONFLICT') || attempt >= 50) throw error;

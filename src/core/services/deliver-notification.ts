@@ -21,7 +21,7 @@ function channelFor(deps: CoreDeps, request: AccessRequest, notifier: Notifier):
  * late or repeated card update always shows the truth. Throws NotifyError to be retried.
  */
 export async function deliverNotification(deps: CoreDeps, notification: Notification): Promise<void> {
-  const request = await deps.store.get(notification.requestId);
+  const request = await deps.requests.get(notification.requestId);
   if (!request) return;
   switch (notification.kind) {
     case 'card':
@@ -42,7 +42,7 @@ export function cardOf(deps: CoreDeps, request: AccessRequest): CardView {
 
 async function deliverCard(deps: CoreDeps, request: AccessRequest): Promise<void> {
   const card = cardOf(deps, request);
-  const refs = await deps.store.messageRefs(request.id);
+  const refs = await deps.state.messageRefs(request.id);
   for (const notifier of deps.notifiers) {
     const channel = channelFor(deps, request, notifier);
     if (!channel) continue;
@@ -53,7 +53,7 @@ async function deliverCard(deps: CoreDeps, request: AccessRequest): Promise<void
     }
     // One card per request and channel, even when two card jobs race: only the claimer posts.
     const claim = `post-card:${request.id}:${notifier.platform}:${channel}`;
-    if (!(await deps.store.claimOnce(claim, 10 * 60_000))) {
+    if (!(await deps.state.claimOnce(claim, 10 * 60_000))) {
       throw new NotifyError(`card for ${request.id} is being posted by another job`, true, { retryAfterMs: 500 });
     }
     let posted;
@@ -61,10 +61,10 @@ async function deliverCard(deps: CoreDeps, request: AccessRequest): Promise<void
       posted = await notifier.postCard(channel, card);
     } catch (error) {
       // Nothing was posted: let the retry post it.
-      await deps.store.releaseClaim(claim);
+      await deps.state.releaseClaim(claim);
       throw error;
     }
-    await deps.store.saveMessageRef(request.id, posted);
+    await deps.state.saveMessageRef(request.id, posted);
   }
 }
 
@@ -102,7 +102,7 @@ async function deliverDirect(
   const preferred = directNotifierFor(deps, request, personName);
   if (!preferred) {
     deps.log.warn({ requestId: request.id, person: personName, kind }, 'no chat platform can reach this person; direct message not sent');
-    await deps.store.appendAudit({
+    await deps.audit.appendAudit({
       type: 'notify.unreachable',
       requestId: request.id,
       actor: { kind: 'system' },

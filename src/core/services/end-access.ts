@@ -39,7 +39,7 @@ export async function revokeAccess(deps: CoreDeps, actor: Actor, id: RequestId, 
   if (person !== undefined && !isAdmin(deps.policy(), person)) {
     throw new JitError('POLICY.NOT_ADMIN', `Only admins may revoke someone's access. To end your own, use /jit release ${id}.`);
   }
-  const current = await deps.store.get(id);
+  const current = await deps.requests.get(id);
   if (current?.status === 'revoke_failed') {
     const { after } = await mutate(deps, id, (c) => ({
       after: applyEvent(c, { type: 'resolve', at: deps.clock.now(), by: actor, ...(reason ? { note: reason } : {}) }),

@@ -22,7 +22,7 @@ const DONE: JobOutcome = { kind: 'done' };
 
 /** The issue job: `issuing` is recorded before the issuer is called, `active` only after it answered. */
 export async function runIssue(deps: CoreDeps, id: RequestId, attempt: { made: number }): Promise<JobOutcome> {
-  const current = await deps.store.get(id);
+  const current = await deps.requests.get(id);
   if (!current || (current.status !== 'approved' && current.status !== 'issuing')) return DONE;
   const resource = resourceOf(deps, current);
   const issuer = resource && deps.issuer(resource.issuer);
@@ -76,7 +76,7 @@ export async function runIssue(deps: CoreDeps, id: RequestId, attempt: { made: n
     if (isJitError(error)) throw error;
     const retryable = !(error instanceof IssuerError) || error.retryable;
     const message = errorText(error);
-    await deps.store.appendAudit({
+    await deps.audit.appendAudit({
       type: 'grant.issue_attempt_failed',
       requestId: id,
       actor: SYSTEM_ACTOR,
@@ -107,7 +107,7 @@ async function failIssue(deps: CoreDeps, id: RequestId, error: string, issued: {
  * is marked `revoke_failed` and the approvers are alerted.
  */
 export async function runRevoke(deps: CoreDeps, id: RequestId): Promise<JobOutcome> {
-  let current = await deps.store.get(id);
+  let current = await deps.requests.get(id);
   if (!current) return DONE;
   if (current.status === 'failed') return defensiveRevoke(deps, current);
   if (current.status === 'active') {
@@ -179,13 +179,13 @@ async function defensiveRevoke(deps: CoreDeps, request: AccessRequest): Promise<
   } catch (error) {
     return { kind: 'retry', error: errorText(error) };
   }
-  await deps.store.appendAudit({ type: 'grant.defensive_revoke', requestId: request.id, actor: SYSTEM_ACTOR, data: { issuer: resource.issuer } });
+  await deps.audit.appendAudit({ type: 'grant.defensive_revoke', requestId: request.id, actor: SYSTEM_ACTOR, data: { issuer: resource.issuer } });
   return DONE;
 }
 
 /** After an extension: lets the issuer move the credential's own expiry, and DMs a new secret if there is one. */
 export async function runExtendAtIssuer(deps: CoreDeps, id: RequestId): Promise<JobOutcome> {
-  const current = await deps.store.get(id);
+  const current = await deps.requests.get(id);
   if (current?.status !== 'active') return DONE;
   const resource = resourceOf(deps, current);
   const issuer = resource && deps.issuer(resource.issuer);
@@ -195,7 +195,7 @@ export async function runExtendAtIssuer(deps: CoreDeps, id: RequestId): Promise<
     result = await issuer.extend(grantContext(deps, current, current.window), current.receipt);
   } catch (error) {
     if (error instanceof IssuerError && !error.retryable) {
-      await deps.store.appendAudit({ type: 'grant.extend_at_issuer_failed', requestId: id, actor: SYSTEM_ACTOR, data: { error: errorText(error) } });
+      await deps.audit.appendAudit({ type: 'grant.extend_at_issuer_failed', requestId: id, actor: SYSTEM_ACTOR, data: { error: errorText(error) } });
       return DONE;
     }
     return { kind: 'retry', error: errorText(error) };
@@ -217,7 +217,7 @@ export async function runExtendAtIssuer(deps: CoreDeps, id: RequestId): Promise<
 
 /** The "expiring soon" reminder: only for a grant that is still active and not yet past its end. */
 export async function runReminder(deps: CoreDeps, id: RequestId): Promise<JobOutcome> {
-  const current = await deps.store.get(id);
+  const current = await deps.requests.get(id);
   if (current?.status !== 'active') return DONE;
   const remindAt = current.window.end - deps.policy().settings.reminderBefore;
   if (remindAt - deps.clock.now() > deps.engine.earlyToleranceMs) return { kind: 'later', atMs: remindAt };
@@ -227,7 +227,7 @@ export async function runReminder(deps: CoreDeps, id: RequestId): Promise<JobOut
 
 /** Closes a request that nobody decided in time. */
 export async function runTimeout(deps: CoreDeps, id: RequestId): Promise<JobOutcome> {
-  const current = await deps.store.get(id);
+  const current = await deps.requests.get(id);
   if (current?.status !== 'pending') return DONE;
   if (current.timeoutAt - deps.clock.now() > deps.engine.earlyToleranceMs) return { kind: 'later', atMs: current.timeoutAt };
   try {
@@ -246,12 +246,12 @@ export async function runTimeout(deps: CoreDeps, id: RequestId): Promise<JobOutc
 
 /** Reminds the approvers of a request still undecided, then again at doubling intervals. */
 export async function runReannounce(deps: CoreDeps, id: RequestId, round: number): Promise<JobOutcome> {
-  const current = await deps.store.get(id);
+  const current = await deps.requests.get(id);
   if (current?.status !== 'pending') return DONE;
   for (const person of current.waitingOn ?? []) {
     await deps.scheduler.notify({ kind: 'dm', requestId: id, person, message: 'reannounce' });
   }
-  await deps.store.appendAudit({ type: 'request.reannounced', requestId: id, actor: SYSTEM_ACTOR, data: { round, to: current.waitingOn ?? [] } });
+  await deps.audit.appendAudit({ type: 'request.reannounced', requestId: id, actor: SYSTEM_ACTOR, data: { round, to: current.waitingOn ?? [] } });
   const next = deps.clock.now() + deps.policy().settings.reannounceAfter * 2 ** round;
   return next < current.timeoutAt ? { kind: 'later', atMs: next } : DONE;
 }

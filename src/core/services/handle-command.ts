@@ -156,8 +156,8 @@ function line(request: AccessRequest): string {
 }
 
 async function listText(deps: CoreDeps, person: string): Promise<string> {
-  const mine = await deps.store.listByRequester(person, 20);
-  const waiting = await deps.store.listWaitingOn(person);
+  const mine = await deps.requests.listByRequester(person, 20);
+  const waiting = await deps.requests.listWaitingOn(person);
   const out: string[] = [];
   out.push(mine.length ? 'Your requests (newest first):' : 'You have no requests.');
   out.push(...mine.map(line));
@@ -171,7 +171,7 @@ async function listText(deps: CoreDeps, person: string): Promise<string> {
 async function auditText(deps: CoreDeps, person: string, id: string): Promise<string> {
   const request = await loadRequest(deps, id);
   if (!mayReadHistory(deps.policy(), person, request)) throw new JitError('POLICY.NOT_APPROVER', `Only the requester, approvers of ${request.resource} and admins may see the history of ${id}.`);
-  const events = await deps.store.auditOf(request.id);
+  const events = await deps.audit.auditOf(request.id);
   return [
     `${id}: ${request.requester} → ${request.resource} (${describeStatus(request)})`,
     ...events.map(auditLine),

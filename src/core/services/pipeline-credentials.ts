@@ -13,7 +13,7 @@ const CLAIM_TTL_MS = 90 * 24 * 3600_000;
 
 /** Keeps the issued secret of a pipeline's grant, sealed, for the pipeline to collect. Called before the grant turns active. */
 export async function keepPipelineCredential(deps: CoreDeps, id: RequestId, secret: IssuedSecret): Promise<void> {
-  await deps.store.putValue(NAMESPACE, id, deps.secretBox.seal(JSON.stringify(secret)));
+  await deps.state.putValue(NAMESPACE, id, deps.secretBox.seal(JSON.stringify(secret)));
 }
 
 /** What a pipeline's read of its active grant finds. */
@@ -30,13 +30,13 @@ export type CredentialPickup =
  */
 export async function collectPipelineCredential(deps: CoreDeps, request: AccessRequest): Promise<CredentialPickup> {
   if (request.status !== 'active' || !request.pipeline) return { kind: 'none' };
-  const sealed = await deps.store.getValue(NAMESPACE, request.id);
+  const sealed = await deps.state.getValue(NAMESPACE, request.id);
   if (sealed === undefined) return { kind: 'none' };
   if (sealed === COLLECTED) return { kind: 'collected' };
-  if (!(await deps.store.claimOnce(`pipeline-credential:${request.id}`, CLAIM_TTL_MS))) return { kind: 'collected' };
-  await deps.store.putValue(NAMESPACE, request.id, COLLECTED);
+  if (!(await deps.state.claimOnce(`pipeline-credential:${request.id}`, CLAIM_TTL_MS))) return { kind: 'collected' };
+  await deps.state.putValue(NAMESPACE, request.id, COLLECTED);
   const secret = JSON.parse(deps.secretBox.open(sealed)) as IssuedSecret;
-  await deps.store.appendAudit({
+  await deps.audit.appendAudit({
     type: 'pipeline.credential_collected',
     requestId: request.id,
     actor: { kind: 'pipeline', pipeline: request.requester, via: 'api', subject: request.pipeline.subject, ...(request.pipeline.runId ? { runId: request.pipeline.runId } : {}) },
@@ -47,6 +47,6 @@ export async function collectPipelineCredential(deps: CoreDeps, request: AccessR
 
 /** Drops an uncollected credential (the grant ended before the pipeline came for it). Idempotent. */
 export async function discardPipelineCredential(deps: CoreDeps, id: RequestId): Promise<void> {
-  const sealed = await deps.store.getValue(NAMESPACE, id);
-  if (sealed !== undefined && sealed !== COLLECTED) await deps.store.putValue(NAMESPACE, id, COLLECTED);
+  const sealed = await deps.state.getValue(NAMESPACE, id);
+  if (sealed !== undefined && sealed !== COLLECTED) await deps.state.putValue(NAMESPACE, id, COLLECTED);
 }

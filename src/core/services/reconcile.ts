@@ -34,13 +34,13 @@ export async function reconcile(deps: CoreDeps, options: ReconcileOptions = {}):
   const report: ReconcileReport = { scope, checkedGrants: 0, overdueRevokes: 0, missingRevokeJobs: 0, missingIssueJobs: 0, missingTimeoutJobs: 0 };
 
   const until = scope === 'full' ? Number.MAX_SAFE_INTEGER : now + (options.horizonMs ?? 60_000);
-  const holding = await deps.store.listHoldingAccessEndingBy(until, Number.MAX_SAFE_INTEGER);
-  const overdue = new Set(await deps.store.listHoldingAccessEndingBy(now, Number.MAX_SAFE_INTEGER));
+  const holding = await deps.requests.listHoldingAccessEndingBy(until, Number.MAX_SAFE_INTEGER);
+  const overdue = new Set(await deps.requests.listHoldingAccessEndingBy(now, Number.MAX_SAFE_INTEGER));
   report.checkedGrants = holding.length;
   for (let i = 0; i < holding.length; i += batch) {
     const ids = holding.slice(i, i + batch);
     const missing = await missingJobs(deps, 'revoke', ids);
-    for (const request of await deps.store.getMany(missing)) {
+    for (const request of await deps.requests.getMany(missing)) {
       if (!('window' in request)) continue;
       const due = overdue.has(request.id) || request.status !== 'active';
       report.missingRevokeJobs++;
@@ -50,13 +50,13 @@ export async function reconcile(deps: CoreDeps, options: ReconcileOptions = {}):
   report.overdueRevokes = overdue.size;
 
   for (const status of ['approved', 'issuing'] as const) {
-    const requests = await deps.store.listByStatus(status, 100_000);
+    const requests = await deps.requests.listByStatus(status, 100_000);
     for (const id of await missingJobs(deps, 'issue', requests.map((r) => r.id))) {
       report.missingIssueJobs++;
       await deps.scheduler.issue(id);
     }
   }
-  const pending = await deps.store.listByStatus('pending', 100_000);
+  const pending = await deps.requests.listByStatus('pending', 100_000);
   const missingTimeouts = new Set(await missingJobs(deps, 'timeout', pending.map((r) => r.id)));
   for (const request of pending) {
     if (request.status !== 'pending' || !missingTimeouts.has(request.id)) continue;

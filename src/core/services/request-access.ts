@@ -49,7 +49,7 @@ export async function requestAccess(deps: CoreDeps, input: RequestAccessInput): 
   const autoRule = autoApprovalRule(policy, resource, requester, durationMs);
   const required = approvalsNeeded(resource, autoRule !== undefined);
   const approvers = eligibleApprovers(policy, resource, requester, input.pipeline);
-  const id = await deps.store.nextId();
+  const id = await deps.requests.nextId();
   const common = {
     id,
     resource: input.resource,
@@ -71,7 +71,7 @@ export async function requestAccess(deps: CoreDeps, input: RequestAccessInput): 
       : { ...common, status: 'pending', timeoutAt: now + policy.settings.approvalTimeout, waitingOn: approvers };
 
   const limits = requestLimits(policy, resource, requester);
-  const stored = await deps.store.create(request, {
+  const stored = await deps.requests.create(request, {
     type: required === 0 ? 'request.auto_approved' : 'request.created',
     requestId: id,
     actor: input.actor,
@@ -106,8 +106,8 @@ async function refuseOverLimit(deps: CoreDeps, input: RequestAccessInput, reques
   const check = limits[Number(error.details.check)];
   if (!check) throw error;
   const refusal = limitReached(check, { count: Number(error.details.count), retryAfterMs: Number(error.details.retryAfterMs) }, input.resource, requester);
-  if (await deps.store.claimOnce(`limit-audit:${requester}`, 60_000)) {
-    await deps.store.appendAudit({ type: 'request.limited', requestId: null, actor: input.actor, data: { resource: input.resource, ...refusal.details } });
+  if (await deps.state.claimOnce(`limit-audit:${requester}`, 60_000)) {
+    await deps.audit.appendAudit({ type: 'request.limited', requestId: null, actor: input.actor, data: { resource: input.resource, ...refusal.details } });
     deps.log.info({ requester, resource: input.resource, ...refusal.details }, 'request refused: limit reached (logged once a minute per requester)');
   }
   throw refusal;

@@ -129,7 +129,7 @@ export async function scheduleReminder(deps: CoreDeps, request: AccessRequest): 
 // Self-approval and outsider attempts are security events: keep them in the trail, then refuse.
 async function auditRefusal(deps: CoreDeps, actor: PersonActor, id: RequestId, action: string, error: unknown): Promise<never> {
   if (isJitError(error, 'POLICY.SELF_APPROVAL') || isJitError(error, 'POLICY.NOT_APPROVER')) {
-    await deps.store.appendAudit({ type: `${action}.refused`, requestId: id, actor, data: { code: error.code } });
+    await deps.audit.appendAudit({ type: `${action}.refused`, requestId: id, actor, data: { code: error.code } });
   }
   throw error;
 }

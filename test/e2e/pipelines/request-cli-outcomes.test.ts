@@ -28,7 +28,7 @@ describe('jitbot request exit codes', () => {
     const request = await nextRequest('pipeline:deployer', before);
     const run = await running;
     expect(run.code).toBe(4);
-    expect((await h.jit.app.core.deps.store.get(request.id))?.status).toBe('cancelled');
+    expect((await h.jit.app.store.get(request.id))?.status).toBe('cancelled');
   }, 90_000);
 
   it('exits 1 with a clear message when the job has no ID token, or no pipeline matches it', async () => {

@@ -58,7 +58,7 @@ describe('jitbot request --wait in a GitHub Actions job', () => {
     // The job's last step (if: always()).
     const released = await jitbot(['release'], { ...job, JITBOT_REQUEST_ID: request.id, JITBOT_PICKUP_SECRET: pickup });
     expect(released.code).toBe(0);
-    await waitFor('released', async () => (await h.jit.app.core.deps.store.get(request.id))?.status === 'released');
+    await waitFor('released', async () => (await h.jit.app.store.get(request.id))?.status === 'released');
   }, 90_000);
 
 });
@@ -82,6 +82,6 @@ describe('jitbot request in a GitLab job', () => {
     expect(run.stderr).not.toContain(readFileSync(idFile, 'utf8').split('\n')[1]);
     const released = await jitbot(['release', '--id-file', idFile], job);
     expect(released.code).toBe(0);
-    await waitFor('released', async () => (await h.jit.app.core.deps.store.get(request.id))?.status === 'released');
+    await waitFor('released', async () => (await h.jit.app.store.get(request.id))?.status === 'released');
   }, 90_000);
 });

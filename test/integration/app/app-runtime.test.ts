@@ -24,12 +24,12 @@ describe('reconciliation', () => {
   it('recreates a lost revoke job and revokes an overdue grant as soon as a worker starts', async () => {
     const prefix = uniquePrefix('rec');
     const first: Engine = await startEngine({ prefix, keepData: true });
-    const { core } = first.app;
+    const { core, store } = first.app;
     const { request: lost } = await core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '1h', reason: 'lost job' });
     await core.approve(person('bob'), lost.id);
     const { request: overdue } = await core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '2s', reason: 'overdue' });
     await core.approve(person('bob'), overdue.id);
-    await waitFor('both active', async () => (await core.deps.store.getMany([lost.id, overdue.id])).every((r) => r.status === 'active'));
+    await waitFor('both active', async () => (await store.getMany([lost.id, overdue.id])).every((r) => r.status === 'active'));
     await first.app.stop();
     // Delete the revoke jobs by hand, as a lost write or a bad restore would.
     const { Redis } = await import('ioredis');
@@ -47,8 +47,8 @@ describe('reconciliation', () => {
     const second = await startEngine({ prefix, issuer: first.issuer });
     cleanups.push(() => second.stop());
     expect(await second.app.scheduler.hasJob('revoke', lost.id)).toBe(true);
-    await waitFor('overdue revoked', async () => (await second.app.core.deps.store.get(overdue.id))?.status === 'expired', 10_000);
-    expect((await second.app.core.deps.store.get(lost.id))?.status).toBe('active');
+    await waitFor('overdue revoked', async () => (await second.app.store.get(overdue.id))?.status === 'expired', 10_000);
+    expect((await second.app.store.get(lost.id))?.status).toBe('active');
   });
 });
 
@@ -56,11 +56,11 @@ describe('reconciliation passes', () => {
   it('a frequent pass checks only grants ending soon; a full pass checks them all, in pipelined batches', async () => {
     const e = await startEngine({ workerTimings: { reconcileEveryMs: 60_000 } });
     cleanups.push(() => e.stop());
-    const { core } = e.app;
+    const { core, store } = e.app;
     const { request: soon } = await core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '20s', reason: 'soon' });
     const { request: later } = await core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '50m', reason: 'later' });
     for (const r of [soon, later]) await core.approve(person('bob'), r.id);
-    await waitFor('both active', async () => (await core.deps.store.getMany([soon.id, later.id])).every((r) => r.status === 'active'));
+    await waitFor('both active', async () => (await store.getMany([soon.id, later.id])).every((r) => r.status === 'active'));
     for (const r of [soon, later]) await (await e.app.scheduler.queues.revoke.getJob(`revoke-${r.id}`))!.remove();
     expect(await e.app.scheduler.hasJobs('revoke', [soon.id, later.id])).toEqual([false, false]);
 
@@ -148,7 +148,7 @@ describe('HTTP endpoints of a running app', () => {
     expect(payload.exp! - payload.nbf!).toBe(30 * 60);
     // The token is in the DM only: not on the card, not in the audit trail, not in Redis.
     expect(JSON.stringify(notifier.cards.get(r.id))).not.toContain(token);
-    const audit = JSON.stringify(await app.core.deps.store.auditOf(r.id));
+    const audit = JSON.stringify(await app.store.auditOf(r.id));
     expect(audit).not.toContain(token);
     expect(audit).not.toContain(token.split('.')[2]);
 
@@ -166,7 +166,7 @@ describe('HTTP endpoints of a running app', () => {
     expect(extended.jti).toBe(r.id);
     expect(extended.exp! - payload.exp!).toBe(10 * 60);
     await app.core.release(person('alice'), r.id);
-    await waitFor('released', async () => (await app.core.deps.store.get(r.id))?.status === 'released');
+    await waitFor('released', async () => (await app.store.get(r.id))?.status === 'released');
     expect(await (await introspect('Bearer introspect-secret-0123456789', `token=${token}`)).json()).toEqual({ active: false });
     expect(decodeJwt(token).jti).toBe(r.id);
 

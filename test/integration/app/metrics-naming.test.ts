@@ -40,9 +40,9 @@ beforeAll(async () => {
   // One whole lifecycle, so the labelled counters and the histograms have samples to lint.
   const { request: r } = await app.core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '1h', reason: 'metrics' });
   await app.core.approve(person('bob'), r.id);
-  await waitFor('active', async () => (await app.core.deps.store.get(r.id))?.status === 'active');
+  await waitFor('active', async () => (await app.store.get(r.id))?.status === 'active');
   await app.core.release(person('alice'), r.id);
-  await waitFor('released', async () => (await app.core.deps.store.get(r.id))?.status === 'released');
+  await waitFor('released', async () => (await app.store.get(r.id))?.status === 'released');
   const response = await fetch(`http://127.0.0.1:${app.port}/metrics`);
   expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
   exposition = await response.text();

@@ -102,7 +102,7 @@ describe('openid-client against jitbot', () => {
     expect(await oauth.tokenIntrospection(basic, token)).toMatchObject({ active: true, jti: id });
 
     await app.core.revoke(person('bob'), id, 'interop check');
-    await waitFor('revoked', async () => (await app.core.deps.store.get(id))?.status === 'revoked');
+    await waitFor('revoked', async () => (await app.store.get(id))?.status === 'revoked');
     expect(await oauth.tokenIntrospection(config, token)).toEqual({ active: false });
     expect(await oauth.tokenIntrospection(basic, token)).toEqual({ active: false });
   });

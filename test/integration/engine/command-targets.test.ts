@@ -10,7 +10,7 @@ describe('command targets (tab completion ids) on Redis', () => {
 
   beforeAll(async () => {
     engine = await startEngine();
-    const { core } = engine.app;
+    const { core, store } = engine.app;
     const ask = (who: string, resource: string, reason = 'x') => core.requestAccess({ actor: person(who), resource, duration: '10m', reason }).then((outcome) => outcome.request);
     ids.alicePending = (await ask('alice', 'deploy')).id;
     ids.aliceActive = (await ask('alice', 'deploy')).id;
@@ -22,7 +22,7 @@ describe('command targets (tab completion ids) on Redis', () => {
     ids.aliceExtending = (await ask('alice', 'deploy')).id;
     await core.approve(person('carol'), ids.aliceExtending);
     await waitFor('both grants active', async () => {
-      const [a, b] = await core.deps.store.getMany([ids.aliceActive!, ids.aliceExtending!]);
+      const [a, b] = await store.getMany([ids.aliceActive!, ids.aliceExtending!]);
       return a?.status === 'active' && b?.status === 'active';
     });
     await core.extend(person('alice'), ids.aliceExtending, '5m', 'more');

@@ -65,13 +65,13 @@ describe('crash recovery with worker processes and a far-side oracle', () => {
     const restartedAt = Date.now();
     await startWorkerProcess({ redisUrl: inject('redisUrl'), prefix, oracleUrl: oracle.url });
     const active = await waitFor('active after restart', async () => {
-      const x = await app.core.deps.store.get(r.id);
+      const x = await app.store.get(r.id);
       return x?.status === 'active' ? x : undefined;
     }, 15_000);
     // The re-run called the issuer again with the same grant id: still one credential.
     expect([...oracle.credentials.values()].filter((c) => c.grantId === r.id)).toHaveLength(1);
     const ended = await waitFor('expired', async () => {
-      const x = await app.core.deps.store.get(r.id);
+      const x = await app.store.get(r.id);
       return x?.status === 'expired' ? x : undefined;
     }, 20_000);
     const record = oracle.credentials.get(r.id)!;
@@ -80,7 +80,7 @@ describe('crash recovery with worker processes and a far-side oracle', () => {
     expect(overrun).toBeLessThan(3000);
     expect(ended.status).toBe('expired');
     expect(Date.now() - restartedAt).toBeLessThan(30_000);
-    expect(await app.core.deps.store.verifyAudit()).toMatchObject({ ok: true });
+    expect(await app.store.verifyAudit()).toMatchObject({ ok: true });
   });
 
   it('kill -9 of a worker in the middle of a revoke: another worker finishes it within the stall window', async () => {
@@ -89,19 +89,19 @@ describe('crash recovery with worker processes and a far-side oracle', () => {
     const { request: r } = await app.core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '2s', reason: 'crash test' });
     await app.core.approve(person('bob'), r.id);
     const active = await waitFor('active', async () => {
-      const x = await app.core.deps.store.get(r.id);
+      const x = await app.store.get(r.id);
       return x?.status === 'active' ? x : undefined;
     }, 15_000);
     expect(await exited(crashing)).toBe('SIGKILL');
-    expect((await app.core.deps.store.get(r.id))?.status).toBe('revoking');
+    expect((await app.store.get(r.id))?.status).toBe('revoking');
     await startWorkerProcess({ redisUrl: inject('redisUrl'), prefix, oracleUrl: oracle.url });
-    await waitFor('expired', async () => (await app.core.deps.store.get(r.id))?.status === 'expired', 20_000);
+    await waitFor('expired', async () => (await app.store.get(r.id))?.status === 'expired', 20_000);
     const record = oracle.credentials.get(r.id)!;
     const overrun = record.revokedAt! - (active.status === 'active' ? active.window.end : 0);
     // Bound: the worker start plus lock duration (2 s) plus the stalled check (0.5 s) plus a little.
     expect(overrun).toBeLessThan(8000);
     expect(record.revokeCalls).toBe(1);
-    expect(await app.core.deps.store.verifyAudit()).toMatchObject({ ok: true });
+    expect(await app.store.verifyAudit()).toMatchObject({ ok: true });
   });
 });
 
@@ -131,9 +131,9 @@ describe('several processes on one Redis', () => {
     const mine = () => [...oracle.credentials.values()].filter((c) => ids.has(c.grantId));
     await waitFor('all 500 revoked', () => mine().length === 500 && mine().every((c) => c.revokedAt !== undefined), 90_000, 200);
     expect(mine().every((c) => c.issueCalls === 1 && c.revokeCalls === 1)).toBe(true);
-    const statuses = await webs[0]!.app.core.deps.store.getMany([...ids]);
+    const statuses = await webs[0]!.app.store.getMany([...ids]);
     expect(statuses.every((s) => s.status === 'expired')).toBe(true);
-    expect(await webs[0]!.app.core.deps.store.verifyAudit()).toMatchObject({ ok: true });
+    expect(await webs[0]!.app.store.verifyAudit()).toMatchObject({ ok: true });
   }, 120_000);
 });
 
@@ -143,22 +143,22 @@ describe('Redis killed and restarted with AOF between approval and the end', () 
     const redis = await RedisServerProcess.start({ dir, appendOnly: true, appendFsync: 'always' });
     const engine = await startEngine({ redisUrl: redis.url });
     try {
-      const { core } = engine.app;
+      const { core, store } = engine.app;
       const { request: r } = await core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '5s', reason: 'aof' });
       await core.approve(person('bob'), r.id);
       const active = await waitFor('active', async () => {
-        const x = await core.deps.store.get(r.id);
+        const x = await store.get(r.id);
         return x?.status === 'active' ? x : undefined;
       });
       await redis.kill();
       await new Promise((resolve) => setTimeout(resolve, 1000));
       await redis.launch();
-      await waitFor('expired', async () => (await core.deps.store.get(r.id).catch(() => undefined))?.status === 'expired', 20_000);
+      await waitFor('expired', async () => (await store.get(r.id).catch(() => undefined))?.status === 'expired', 20_000);
       const record = engine.issuer.credentials.get(r.id)!;
       const overrun = record.revokedAt! - (active.status === 'active' ? active.window.end : 0);
       expect(overrun).toBeLessThan(4000);
       expect(record.revokeCalls).toBe(1);
-      expect(await core.deps.store.verifyAudit()).toMatchObject({ ok: true });
+      expect(await store.verifyAudit()).toMatchObject({ ok: true });
     } finally {
       await engine.stop().catch(() => undefined);
       await redis.stop();

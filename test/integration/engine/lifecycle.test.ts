@@ -9,7 +9,7 @@ describe('grant lifecycle on BullMQ and Redis', () => {
   afterEach(async () => engine.stop());
 
   it('request → approve → issued once → reminder → revoked at the end, with DMs, card updates and a valid audit chain', async () => {
-    const { core } = engine.app;
+    const { core, store } = engine.app;
     const { request: created } = await core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '2s', reason: 'INC-7' });
     expect(created.status).toBe('pending');
     await waitFor('card posted', () => engine.notifier.lastCard(created.id));
@@ -17,7 +17,7 @@ describe('grant lifecycle on BullMQ and Redis', () => {
 
     await core.approve(person('bob'), created.id);
     const active = await waitFor('grant active', async () => {
-      const r = await core.deps.store.get(created.id);
+      const r = await store.get(created.id);
       return r?.status === 'active' ? r : undefined;
     });
     expect(engine.issuer.credentials.get(created.id)?.issueCalls).toBe(1);
@@ -26,7 +26,7 @@ describe('grant lifecycle on BullMQ and Redis', () => {
     await waitFor('expiring DM', () => engine.notifier.dmsTo('alice', 'expiring')[0], 5000);
 
     const ended = await waitFor('grant expired', async () => {
-      const r = await core.deps.store.get(created.id);
+      const r = await store.get(created.id);
       return r?.status === 'expired' ? r : undefined;
     });
     expect(ended.status).toBe('expired');
@@ -38,9 +38,9 @@ describe('grant lifecycle on BullMQ and Redis', () => {
     await waitFor('ended DM', () => engine.notifier.dmsTo('alice', 'ended')[0]);
     await waitFor('card shows the end', () => engine.notifier.lastCard(created.id)?.status.startsWith('Ended: expired'));
 
-    const audit = (await core.deps.store.auditOf(created.id)).map((e) => e.type);
+    const audit = (await store.auditOf(created.id)).map((e) => e.type);
     expect(audit).toEqual(['request.created', 'request.approved', 'grant.issuing', 'grant.issued', 'grant.expiring', 'grant.revoked']);
-    expect(await core.deps.store.verifyAudit()).toMatchObject({ ok: true });
+    expect(await store.verifyAudit()).toMatchObject({ ok: true });
     // The secret went to the DM only: it is nowhere in Redis.
     const keys = await engine.app.redis.commands.keys(`${engine.prefix}*`);
     for (const key of keys) {
@@ -50,22 +50,22 @@ describe('grant lifecycle on BullMQ and Redis', () => {
   });
 
   it('refuses self-approval and outsiders, counts an approver once, and needs distinct approvers for 2-of-N', async () => {
-    const { core } = engine.app;
+    const { core, store } = engine.app;
     const { request: r } = await core.requestAccess({ actor: person('carol'), resource: 'two-keys', duration: '5m', reason: 'rotate keys' });
     await expect(core.approve(person('carol'), r.id)).rejects.toThrow(/own request/);
     await expect(core.approve(person('alice'), r.id)).rejects.toThrow(/not an approver/);
     await core.approve(person('dave'), r.id);
     await expect(core.approve(person('dave'), r.id)).rejects.toThrow(/already approved/);
-    expect((await core.deps.store.get(r.id))?.status).toBe('pending');
+    expect((await store.get(r.id))?.status).toBe('pending');
     await core.approve(person('erin'), r.id);
-    await waitFor('active', async () => (await core.deps.store.get(r.id))?.status === 'active');
+    await waitFor('active', async () => (await store.get(r.id))?.status === 'active');
     await expect(core.approve(person('bob'), r.id)).rejects.toThrow(/not an approver/);
-    const types = (await core.deps.store.auditOf(r.id)).map((e) => e.type);
+    const types = (await store.auditOf(r.id)).map((e) => e.type);
     expect(types.slice(0, 6)).toEqual(['request.created', 'approve.refused', 'approve.refused', 'request.approval_added', 'request.approved', 'grant.issuing']);
   });
 
   it('settles 1,000 concurrent approve / deny / approve-again calls to one outcome with one audit event per real change', async () => {
-    const { core } = engine.app;
+    const { core, store } = engine.app;
     const { request: r } = await core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '5m', reason: 'race' });
     const calls = Array.from({ length: 1000 }, (_, i) =>
       i % 3 === 1 ? core.deny(person(i % 2 ? 'bob' : 'carol'), r.id, 'no') : core.approve(person(i % 2 ? 'bob' : 'carol'), r.id),
@@ -73,30 +73,30 @@ describe('grant lifecycle on BullMQ and Redis', () => {
     const results = await Promise.allSettled(calls);
     const succeeded = results.filter((x) => x.status === 'fulfilled').length;
     expect(succeeded).toBe(1);
-    const final = await core.deps.store.get(r.id);
-    const decisions = (await core.deps.store.auditOf(r.id)).filter((e) => e.type === 'request.approved' || e.type === 'request.denied');
+    const final = await store.get(r.id);
+    const decisions = (await store.auditOf(r.id)).filter((e) => e.type === 'request.approved' || e.type === 'request.denied');
     expect(decisions).toHaveLength(1);
     expect(decisions[0]!.type).toBe(final?.status === 'denied' ? 'request.denied' : 'request.approved');
     for (const result of results) if (result.status === 'rejected') expect(String(result.reason)).toMatch(/already (approved|denied)|cannot be/);
-    expect(await core.deps.store.verifyAudit()).toMatchObject({ ok: true });
+    expect(await store.verifyAudit()).toMatchObject({ ok: true });
     if (final?.status !== 'denied') {
-      await waitFor('issued', async () => (await core.deps.store.get(r.id))?.status === 'active');
+      await waitFor('issued', async () => (await store.get(r.id))?.status === 'active');
       expect(engine.issuer.issueCalls).toBe(1);
     }
   });
 
   it('auto-approves within the rule, and a longer request needs a human', async () => {
-    const { core } = engine.app;
+    const { core, store } = engine.app;
     const { request: auto } = await core.requestAccess({ actor: person('alice'), resource: 'auto', duration: '10m', reason: '' });
     expect(auto.status).toBe('approved');
     expect(auto.autoApprovedBy).toBe(0);
-    await waitFor('active', async () => (await core.deps.store.get(auto.id))?.status === 'active');
+    await waitFor('active', async () => (await store.get(auto.id))?.status === 'active');
     const { request: manual } = await core.requestAccess({ actor: person('alice'), resource: 'auto', duration: '45m', reason: '' });
     expect(manual.status).toBe('pending');
   });
 
   it('cancel, deny with reason, release now, and time out', async () => {
-    const { core } = engine.app;
+    const { core, store } = engine.app;
     const { request: a } = await core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '5m', reason: 'x' });
     await expect(core.cancel(person('bob'), a.id)).rejects.toThrow(/Only alice/);
     expect((await core.cancel(person('alice'), a.id)).request.status).toBe('cancelled');
@@ -109,20 +109,20 @@ describe('grant lifecycle on BullMQ and Redis', () => {
 
     const { request: c } = await core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '30m', reason: 'x' });
     await core.approve(person('carol'), c.id);
-    await waitFor('active', async () => (await core.deps.store.get(c.id))?.status === 'active');
+    await waitFor('active', async () => (await store.get(c.id))?.status === 'active');
     await expect(core.release(person('bob'), c.id)).rejects.toThrow(/Only alice/);
     await core.release(person('alice'), c.id);
-    await waitFor('released', async () => (await core.deps.store.get(c.id))?.status === 'released');
+    await waitFor('released', async () => (await store.get(c.id))?.status === 'released');
     expect(engine.issuer.credentials.get(c.id)?.revokedAt).toBeDefined();
     await waitFor('the one revoke job finished and removed', async () => !(await engine.app.scheduler.hasJob('revoke', c.id)));
   });
 
   it('extends a grant by moving its one revoke job, within the policy limits', async () => {
-    const { core } = engine.app;
+    const { core, store } = engine.app;
     const { request: r } = await core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '3s', reason: 'x' });
     await core.approve(person('bob'), r.id);
     const active = await waitFor('active', async () => {
-      const x = await core.deps.store.get(r.id);
+      const x = await store.get(r.id);
       return x?.status === 'active' ? x : undefined;
     });
     const { request: extended } = await core.extend(person('alice'), r.id, '2s', 'need more');
@@ -133,7 +133,7 @@ describe('grant lifecycle on BullMQ and Redis', () => {
     const revokeJobs = (await engine.app.scheduler.queues.revoke.getJobs(['delayed', 'waiting', 'active'])).filter((j) => j.data.requestId === r.id);
     expect(revokeJobs).toHaveLength(1);
     const ended = await waitFor('expired after the extension', async () => {
-      const x = await core.deps.store.get(r.id);
+      const x = await store.get(r.id);
       return x?.status === 'expired' ? x : undefined;
     }, 10_000);
     const revokedAt = engine.issuer.credentials.get(r.id)!.revokedAt!;
@@ -148,10 +148,10 @@ describe('grant lifecycle on BullMQ and Redis', () => {
       policy: testPolicy({ settings: { approvalTimeout: '30s', reminderBefore: '1s', minDuration: '1s', reannounceAfter: '1s' } }),
     });
     try {
-      const { core } = quick.app;
+      const { core, store } = quick.app;
       const { request: r } = await core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '5m', reason: 'waiting' });
       await waitFor('two rounds of reminders', () => quick.notifier.dmsTo('bob', 'reannounce').length >= 2, 8000);
-      const rounds = (await core.deps.store.auditOf(r.id)).filter((x) => x.type === 'request.reannounced').map((x) => x.data.round);
+      const rounds = (await store.auditOf(r.id)).filter((x) => x.type === 'request.reannounced').map((x) => x.data.round);
       expect(rounds.slice(0, 2)).toEqual([1, 2]);
       expect(quick.notifier.dmsTo('alice', 'reannounce')).toHaveLength(0); // never to the requester
       await core.approve(person('carol'), r.id);

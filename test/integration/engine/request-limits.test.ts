@@ -126,14 +126,14 @@ describe('request limits in the core', () => {
 
   it('a burst of 100 from one person creates 5, posts 5 cards, and refuses the rest privately with the limit, audited once', async () => {
     engine = await startEngine({ policy: limitedPolicy({ openPerRequester: 5, requestsPerMinute: 1000 }) });
-    const { core } = engine.app;
+    const { core, store } = engine.app;
     const results = await Promise.allSettled(Array.from({ length: 100 }, (_, i) => core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '5m', reason: `burst ${i}` })));
     const created = results.filter((r) => r.status === 'fulfilled');
     const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as JitError);
     expect(created).toHaveLength(5);
     expect(refused).toHaveLength(95);
     expect(refused[0]!.message).toBe('You have 5 open requests (the limit is 5); finish or cancel one (/jit list shows them), then ask again.');
-    const mine = await core.deps.store.listByRequester('alice', 1000);
+    const mine = await store.listByRequester('alice', 1000);
     expect(mine).toHaveLength(5);
     const ids = new Set(mine.map((r) => r.id));
     await waitFor('the five cards and received DMs', () => engine!.notifier.cards.size === 5 && engine!.notifier.dmsTo('alice').length === 5);
@@ -142,7 +142,7 @@ describe('request limits in the core', () => {
     expect(new Set(engine.notifier.cards.keys())).toEqual(ids);
     expect(new Set(engine.notifier.dms.map((d) => d.message.requestId))).toEqual(ids);
     const limited: unknown[] = [];
-    for await (const event of core.deps.store.exportAudit()) if (event.type === 'request.limited') limited.push(event);
+    for await (const event of store.exportAudit()) if (event.type === 'request.limited') limited.push(event);
     expect(limited).toHaveLength(1);
 
     // Cancelling one makes room for one more.

@@ -16,7 +16,7 @@ async function engine(options: Parameters<typeof startEngine>[0] = {}): Promise<
 
 /** Stores `count` active grants that all end at `endAt`, each with its revoke job, as the issue job would. */
 async function seedActiveGrants(e: Engine, count: number, endAt: number): Promise<string[]> {
-  const { store, scheduler } = e.app.core.deps;
+  const { store, scheduler } = e.app;
   const ids: string[] = [];
   const batch = 200;
   for (let i = 0; i < count; i += batch) {
@@ -54,39 +54,39 @@ async function seedActiveGrants(e: Engine, count: number, endAt: number): Promis
 describe('revocation under failure and load', () => {
   it('an issuer failing 10 times: revoke_failed and an alert, then revoked; the audit shows every attempt', async () => {
     const e = await engine();
-    const { core } = e.app;
+    const { core, store } = e.app;
     const { request: r } = await core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '1s', reason: 'flaky target' });
     await core.approve(person('bob'), r.id);
-    await waitFor('active', async () => (await core.deps.store.get(r.id))?.status === 'active');
+    await waitFor('active', async () => (await store.get(r.id))?.status === 'active');
     e.issuer.failRevokes = 10;
-    await waitFor('revoke_failed', async () => (await core.deps.store.get(r.id))?.status === 'revoke_failed', 10_000);
+    await waitFor('revoke_failed', async () => (await store.get(r.id))?.status === 'revoke_failed', 10_000);
     await waitFor('alert posted', () => e.notifier.notices.find((n) => n.requestId === r.id && n.tone === 'alarm'));
     await waitFor('approvers DMed', () => e.notifier.dmsTo('carol', 'revoke_failed')[0]);
     await waitFor('card shows the failure', () => e.notifier.lastCard(r.id)?.title.includes('REVOCATION FAILING'));
     const revoked = await waitFor('expired at last', async () => {
-      const x = await core.deps.store.get(r.id);
+      const x = await store.get(r.id);
       return x?.status === 'expired' ? x : undefined;
     }, 20_000);
     expect(e.issuer.revokeCalls).toBe(11);
     expect(e.issuer.credentials.get(r.id)?.revokedAt).toBeDefined();
     expect(revoked.status === 'expired' && revoked.revokeAttempts).toBe(10);
-    const types = (await core.deps.store.auditOf(r.id)).map((x) => x.type);
+    const types = (await store.auditOf(r.id)).map((x) => x.type);
     expect(types.filter((t) => t === 'grant.revoke_attempt_failed' || t === 'grant.revoke_failed')).toHaveLength(10);
     expect(types.filter((t) => t === 'grant.revoke_failed')).toHaveLength(1);
     expect(types.at(-1)).toBe('grant.revoked');
     await waitFor('recovery notice', () => e.notifier.notices.find((n) => n.requestId === r.id && n.tone === 'good'));
-    expect(await core.deps.store.verifyAudit()).toMatchObject({ ok: true });
+    expect(await store.verifyAudit()).toMatchObject({ ok: true });
   });
 
   it('an issue that fails for good: request failed, requester told, defensive revoke attempted', async () => {
     const e = await engine();
-    const { core } = e.app;
+    const { core, store } = e.app;
     e.issuer.fatalIssue = true;
     const { request: r } = await core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '1m', reason: 'x' });
     await core.approve(person('bob'), r.id);
-    await waitFor('failed', async () => (await core.deps.store.get(r.id))?.status === 'failed');
+    await waitFor('failed', async () => (await store.get(r.id))?.status === 'failed');
     await waitFor('failed DM', () => e.notifier.dmsTo('alice', 'failed')[0]);
-    await waitFor('defensive revoke audited', async () => (await core.deps.store.auditOf(r.id)).some((x) => x.type === 'grant.defensive_revoke'));
+    await waitFor('defensive revoke audited', async () => (await store.auditOf(r.id)).some((x) => x.type === 'grant.defensive_revoke'));
     expect(e.issuer.revokeCalls).toBeGreaterThanOrEqual(1);
   });
 
@@ -105,7 +105,7 @@ describe('revocation under failure and load', () => {
     const notice = await waitFor('unreachable notice', () => e.notifier.notices.find((n) => n.requestId === r.id));
     expect(notice.title).toBe('jitbot cannot reach alice');
     expect(notice.lines.join(' ')).toContain('"received" message');
-    expect((await e.app.core.deps.store.auditOf(r.id)).map((x) => x.type)).toContain('notify.unreachable');
+    expect((await e.app.store.auditOf(r.id)).map((x) => x.type)).toContain('notify.unreachable');
   });
 
   it('worker down while 1,000 grants pass their end: all revoked within seconds of a worker starting', async () => {

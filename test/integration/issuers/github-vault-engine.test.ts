@@ -53,15 +53,15 @@ describe('github and vault issuers through the engine', () => {
     await vault.stop();
   });
 
-  const statusOf = async (id: string) => (await engine.app.core.deps.store.get(id))?.status;
+  const statusOf = async (id: string) => (await engine.app.store.get(id))?.status;
   const until = (id: string, status: AccessRequest['status'], timeoutMs = 15_000) =>
     waitFor(`${id} ${status}`, async () => {
-      const r = await engine.app.core.deps.store.get(id);
+      const r = await engine.app.store.get(id);
       return r?.status === status ? r : undefined;
     }, timeoutMs);
 
   it('grants maintain on a repository and revokes it on time, keeping the pull the person had before; an overlapping grant is not ended early', async () => {
-    const { core } = engine.app;
+    const { core, store } = engine.app;
     const repo = github.repos.get('acme/app')!;
     repo.direct.set('alice-gh', 'pull'); // standing access, before jitbot
 
@@ -88,20 +88,20 @@ describe('github and vault issuers through the engine', () => {
     await until(second.id, 'expired');
     expect(repo.direct.get('alice-gh')).toBe('pull');
     expect(github.contractViolations).toEqual([]);
-    expect(await core.deps.store.verifyAudit()).toMatchObject({ ok: true });
-    const types = (await core.deps.store.auditOf(first.id)).map((e) => e.type);
+    expect(await store.verifyAudit()).toMatchObject({ ok: true });
+    const types = (await store.auditOf(first.id)).map((e) => e.type);
     expect(types).toEqual(['request.created', 'request.approved', 'grant.issuing', 'grant.issued', 'grant.expiring', 'grant.revoked']);
   });
 
   it('a person without standing access ends with none, even when GitHub lost the answer to the first PUT', async () => {
-    const { core } = engine.app;
+    const { core, store } = engine.app;
     const repo = github.repos.get('acme/app')!;
     github.server.fault({ kind: 'lose-response', method: 'PUT', path: /collaborators\/bob-gh$/ });
     const { request: r } = await core.requestAccess({ actor: person('bob'), resource: 'app-push', duration: '2s', reason: 'lost answer' });
     await core.approve(person('carol'), r.id);
     await until(r.id, 'active');
     expect(github.server.requests('PUT', /collaborators\/bob-gh$/).map((q) => q.outcome)).toEqual(['lost', 204]);
-    expect((await core.deps.store.auditOf(r.id)).map((e) => e.type)).toContain('grant.issue_attempt_failed');
+    expect((await store.auditOf(r.id)).map((e) => e.type)).toContain('grant.issue_attempt_failed');
     await until(r.id, 'expired');
     expect(repo.direct.has('bob-gh')).toBe(false);
   });

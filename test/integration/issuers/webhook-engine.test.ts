@@ -28,14 +28,14 @@ const grantOf = (event: { body: Record<string, unknown> }) => (event.body.data a
 describe('webhook issuer in the engine', () => {
   it('a grant released early: grant.deactivate carries the time of the release, not the planned end', async () => {
     const { engine, receiver } = await engineWithReceiver();
-    const { core } = engine.app;
+    const { core, store } = engine.app;
     const { request: r } = await core.requestAccess({ actor: person('alice'), resource: 'db', duration: '1h', reason: 'early release' });
     await core.approve(person('bob'), r.id);
-    await waitFor('active', async () => (await core.deps.store.get(r.id))?.status === 'active');
+    await waitFor('active', async () => (await store.get(r.id))?.status === 'active');
     const activate = grantOf(receiver.applied[0]!);
     await core.release(person('alice'), r.id);
     const ended = await waitFor('released', async () => {
-      const now = await core.deps.store.get(r.id);
+      const now = await store.get(r.id);
       return now?.status === 'released' ? now : undefined;
     });
     const deactivate = receiver.applied.find((e) => e.type === 'grant.deactivate');
@@ -51,10 +51,10 @@ describe('webhook issuer in the engine', () => {
 
   it('a grant that expires: grant.deactivate carries the planned end', async () => {
     const { engine, receiver } = await engineWithReceiver();
-    const { core } = engine.app;
+    const { core, store } = engine.app;
     const { request: r } = await core.requestAccess({ actor: person('alice'), resource: 'db', duration: '1s', reason: 'expiry' });
     await core.approve(person('bob'), r.id);
-    await waitFor('expired', async () => (await core.deps.store.get(r.id))?.status === 'expired');
+    await waitFor('expired', async () => (await store.get(r.id))?.status === 'expired');
     const [activate, deactivate] = receiver.applied.map(grantOf);
     expect(deactivate!.window.end).toBe(activate!.window.end);
     expect(deactivate!.ended).toEqual({ at: activate!.window.end, reason: 'expired' });

@@ -26,7 +26,7 @@ const reviewsOf = (runId: number) => deployments.reviews.filter((r) => r.runId =
 
 async function auditSince(ms: number): Promise<AuditEvent[]> {
   const events: AuditEvent[] = [];
-  for await (const event of jit.app.core.deps.store.exportAudit(ms)) events.push(event);
+  for await (const event of jit.app.store.exportAudit(ms)) events.push(event);
   return events;
 }
 
@@ -67,10 +67,10 @@ describe('GitHub deployment protection rules answered from chat', () => {
     expect(deployments.tokenRequests.at(-1)).toMatchObject({ installationId: '99', body: { repository_ids: [1339936803] } });
 
     // The approval window (10 s) ends, which tells the requester again: still exactly one callback.
-    await waitFor('expired', async () => (await jit.app.core.deps.store.get(id as never))?.status === 'expired', 30_000);
+    await waitFor('expired', async () => (await jit.app.store.get(id as never))?.status === 'expired', 30_000);
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(reviewsOf(7001)).toHaveLength(1);
-    const audit = await jit.app.core.deps.store.auditOf(id as never);
+    const audit = await jit.app.store.auditOf(id as never);
     expect(audit.filter((e) => e.type === 'deployment.reported')).toHaveLength(1);
     expect(audit.filter((e) => e.type === 'deployment.report_refused')).toHaveLength(0);
   }, 60_000);
@@ -86,7 +86,7 @@ describe('GitHub deployment protection rules answered from chat', () => {
     expect(reviewsOf(7002)[0]!.body).toMatchObject({ environment_name: 'production', state: 'rejected', comment: expect.stringContaining('freeze until Monday') });
     // GitHub answered; jitbot records it just after.
     const audit = await waitFor('reported', async () => {
-      const events = await jit.app.core.deps.store.auditOf(id);
+      const events = await jit.app.store.auditOf(id);
       return events.some((e) => e.type === 'deployment.reported') ? events : undefined;
     });
     expect(audit.filter((e) => e.type === 'deployment.report_attempt_failed')).toHaveLength(2);

@@ -83,7 +83,7 @@ describe('a GitHub Actions pipeline asks for access', () => {
     expect(again.body.access).toMatchObject({ summary: expect.any(String) });
 
     // The secret never reaches the card, the trail, or a DM.
-    const audit = await jit.app.core.deps.store.auditOf(id);
+    const audit = await jit.app.store.auditOf(id);
     expect(JSON.stringify(audit)).not.toContain(`secret-${id}-value`);
     expect(JSON.stringify(jit.notifier.cards.get(id))).not.toContain(`secret-${id}-value`);
     expect(JSON.stringify(jit.notifier.dms)).not.toContain(`secret-${id}-value`);
@@ -97,7 +97,7 @@ describe('a GitHub Actions pipeline asks for access', () => {
     const released = await api(jit.url, 'POST', `/v1/requests/${id}/release`, await githubToken(), {}, pickup);
     expect(released.status).toBe(200);
     expect(['revoking', 'released']).toContain(released.body.status);
-    await waitFor('released', async () => (await jit.app.core.deps.store.get(id))?.status === 'released');
+    await waitFor('released', async () => (await jit.app.store.get(id))?.status === 'released');
     expect(jit.issuer.credentials.get(id)?.revokedAt).toBeDefined();
     // Releasing again changes nothing.
     expect((await api(jit.url, 'POST', `/v1/requests/${id}/release`, await githubToken(), {}, pickup)).body.status).toBe('released');
@@ -111,7 +111,7 @@ describe('a GitHub Actions pipeline asks for access', () => {
     expect((await api(jit.url, 'GET', `/v1/requests/${id}`, otherRun)).status).toBe(404);
     expect((await api(jit.url, 'POST', `/v1/requests/${id}/release`, otherRun)).status).toBe(404);
     expect((await api(jit.url, 'GET', `/v1/requests/${id}`, await githubToken({ repository_id: '2' }))).status).toBe(404);
-    const refused = (await jit.app.core.deps.store.auditOf(id)).filter((e) => e.type === 'pipeline.access_refused');
+    const refused = (await jit.app.store.auditOf(id)).filter((e) => e.type === 'pipeline.access_refused');
     expect(refused.length).toBe(3);
 
     const withdrawn = await api(jit.url, 'POST', `/v1/requests/${id}/release`, await githubToken(), {}, pickupOf(created));
@@ -170,7 +170,7 @@ describe('tokens that do not prove a pipeline', () => {
     expect(response.body).toMatchObject({ error: 'invalid_token', reason, message: expect.any(String) });
     expect(response.headers.get('www-authenticate')).toMatch(/^Bearer error="invalid_token"/);
     const events = [];
-    for await (const event of jit.app.core.deps.store.exportAudit(before - 1000)) events.push(event);
+    for await (const event of jit.app.store.exportAudit(before - 1000)) events.push(event);
     const rejection = events.reverse().find((e) => e.type === 'auth.oidc_rejected' && e.data.reason === reason);
     expect(rejection).toBeDefined();
     expect(rejection?.data).toMatchObject({ method: 'POST', path: '/v1/requests' });
@@ -195,7 +195,7 @@ describe('tokens that do not prove a pipeline', () => {
     // carol triggered it (her email is the token's user_email): she cannot approve; bob can.
     await expect(jit.app.core.approve(person('carol'), id)).rejects.toMatchObject({ code: 'POLICY.SELF_APPROVAL' });
     await jit.app.core.approve(person('erin'), id);
-    await waitFor('active', async () => (await jit.app.core.deps.store.get(id))?.status === 'active');
+    await waitFor('active', async () => (await jit.app.store.get(id))?.status === 'active');
     await api(jit.url, 'POST', `/v1/requests/${id}/release`, fresh, {}, pickupOf(created));
   });
 
@@ -240,9 +240,9 @@ describe('who may approve a pipeline request', () => {
     await expect(jit.app.core.approve(person('carol'), id)).rejects.toMatchObject({ code: 'POLICY.SELF_APPROVAL', message: expect.stringContaining('carol-gh') });
     // dave has no GitHub login in the policy: he might be carol-gh's other account, for all jitbot knows.
     await expect(jit.app.core.approve(person('dave'), id)).rejects.toMatchObject({ code: 'POLICY.NOT_APPROVER', message: expect.stringContaining('people.dave.github') });
-    const refusals = (await jit.app.core.deps.store.auditOf(id)).filter((e) => e.type === 'approve.refused');
+    const refusals = (await jit.app.store.auditOf(id)).filter((e) => e.type === 'approve.refused');
     expect(refusals.map((e) => e.data.code)).toEqual(['POLICY.SELF_APPROVAL', 'POLICY.NOT_APPROVER']);
-    expect((await jit.app.core.deps.store.get(id))?.status).toBe('pending');
+    expect((await jit.app.store.get(id))?.status).toBe('pending');
     // The triggering person may still stop it.
     const { request: denied } = await jit.app.core.deny(person('carol'), id, 'not today');
     expect(denied.status).toBe('denied');

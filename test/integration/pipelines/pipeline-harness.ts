@@ -60,6 +60,8 @@ export function pipelinePolicy(overrides: Record<string, unknown> = {}): Policy 
 
 export interface PipelineApp {
   app: JitbotApp;
+  /** The policy the app runs on (the same object: changing it changes the running policy, as a reload would). */
+  policy: Policy;
   url: string;
   notifier: RecordingNotifier;
   issuer: FakeIssuer;
@@ -119,11 +121,12 @@ export async function startPipelineApp(options: {
   await app.start();
   return {
     app,
+    policy,
     url: `http://127.0.0.1:${app.port}`,
     notifier,
     issuer,
     async requestsOf(requester) {
-      return app.core.deps.store.listByRequester(requester, 100);
+      return app.store.listByRequester(requester, 100);
     },
     async stop() {
       await app.stop();

@@ -54,7 +54,7 @@ describe('the pipeline API over a limit', () => {
     expect(tooFast.body).toEqual({ error: 'POLICY.LIMIT_REACHED', message: `3 requests a minute is the limit; try again in ${wait} s.`, retryAfterSeconds: wait });
 
     const limited: AuditEvent[] = [];
-    for await (const event of jit.app.core.deps.store.exportAudit()) if (event.type === 'request.limited') limited.push(event);
+    for await (const event of jit.app.store.exportAudit()) if (event.type === 'request.limited') limited.push(event);
     // Two refusals within the minute: audited once.
     expect(limited).toHaveLength(1);
     expect(limited[0]!.actor).toMatchObject({ kind: 'pipeline', pipeline: 'pipeline:deployer' });
@@ -66,7 +66,7 @@ describe('jitbot request over a limit', () => {
 
   it('reports the limit and when to retry, at once, and exits non-zero', async () => {
     // The shared harness' policy is generous; lower its per-minute limit in place (as a reload would).
-    cli.jit.app.core.deps.policy().settings.limits.requestsPerMinute = 1;
+    cli.jit.policy.settings.limits.requestsPerMinute = 1;
     const first = await cli.jitbot(['request', '--resource', 'prod-db', '--duration', '10m', '--reason', 'first'], cli.githubJob());
     expect(first.stderr).toContain('requested');
     expect(first.code).toBe(0);

@@ -1,7 +1,6 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import { parseRequestId } from '../../../core/domain/access-request.js';
 import { notApplicableMessage } from '../../../core/domain/lifecycle.js';
-import { checkMayApprove } from '../../../core/policy/evaluate-policy.js';
 import { renderDenyForm } from '../blocks/render-views.js';
 import { ACTION_IDS } from '../slack-ids.js';
 import { failureText, formContextOf, identify, openFormOrSayCommand, reply, replyTargetOf, type InteractionBody, type SlackDeps } from './interaction.js';
@@ -19,11 +18,11 @@ export function registerDenyClicked(app: App, deps: SlackDeps): void {
     const id = parseRequestId(action.value ?? '');
     if (!id) return reply(deps, target, 'That button does not name a request; use /jit list.');
     try {
-      const request = await deps.core.deps.store.get(id);
+      const request = await deps.core.findRequest(id);
       if (!request) return reply(deps, target, `There is no request ${id}.`);
       const live = request.status === 'pending' || (request.status === 'active' && request.pendingExtension !== undefined);
       if (!live) return reply(deps, target, notApplicableMessage(request, 'deny'));
-      checkMayApprove(deps.core.deps.policy(), request.resource, who.actor.person, request.requester);
+      deps.core.checkMayDecide(who.actor.person, request);
       await openFormOrSayCommand(deps, target, renderDenyForm(request, id, formContextOf(target, body as InteractionBody)), `/jit deny ${id} <reason>`, 'deny');
     } catch (error) {
       return reply(deps, target, failureText(error, deps.log));

@@ -15,7 +15,7 @@ export function registerExtendClicked(app: App, deps: SlackDeps): void {
     const id = parseRequestId(action.value ?? '');
     if (!id) return reply(deps, target, 'That button does not name a request; use /jit list.');
     try {
-      const request = await deps.core.deps.store.get(id);
+      const request = await deps.core.findRequest(id);
       if (!request) return reply(deps, target, `There is no request ${id}.`);
       if (request.requester !== who.actor.person) return reply(deps, target, `Only ${request.requester}, who asked for ${id}, may extend it.`);
       if (request.status !== 'active') return reply(deps, target, notApplicableMessage(request, 'request_extension'));

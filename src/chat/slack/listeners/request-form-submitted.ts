@@ -1,8 +1,5 @@
 import type { App } from '@slack/bolt';
-import { isJitError } from '../../../core/domain/errors.js';
 import { commandReply } from '../../../core/messages/command-replies.js';
-import { normalizeReason } from '../../../core/domain/reason.js';
-import { checkDuration, checkReason, resourceForRequest } from '../../../core/policy/evaluate-policy.js';
 import { decodeContext, inputError } from '../blocks/render-views.js';
 import { BLOCK_IDS, CALLBACK_IDS, INPUT_IDS } from '../slack-ids.js';
 import { failureText, identify, reply, type SlackDeps } from './interaction.js';
@@ -27,22 +24,12 @@ export function registerRequestFormSubmitted(app: App, deps: SlackDeps): void {
     const reasonText = values[BLOCK_IDS.reason]?.[INPUT_IDS.reason]?.value ?? '';
 
     const errors: Record<string, string> = {};
-    const policy = deps.core.deps.policy();
     if (!resource) {
       errors[BLOCK_IDS.resource] = 'Choose a resource.';
     } else {
-      const field = (block: string, check: () => void): void => {
-        try {
-          check();
-        } catch (error) {
-          errors[block] = inputError(isJitError(error) ? error.message : failureText(error, deps.log));
-        }
-      };
-      field(BLOCK_IDS.resource, () => {
-        const definition = resourceForRequest(policy, who.actor.person, resource);
-        field(durationBlock, () => void checkDuration(policy, resource, definition, duration || undefined));
-        field(BLOCK_IDS.reason, () => checkReason(resource, definition, normalizeReason(reasonText)));
-      });
+      const problems = deps.core.validateRequestForm(who.actor.person, { resource, duration, reason: reasonText });
+      const blocks = { resource: BLOCK_IDS.resource, duration: durationBlock, reason: BLOCK_IDS.reason };
+      for (const [field, problem] of Object.entries(problems)) errors[blocks[field as keyof typeof blocks]] = inputError(problem.message);
     }
     if (Object.keys(errors).length > 0) return ack({ response_action: 'errors', errors });
     await ack();

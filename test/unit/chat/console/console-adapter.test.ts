@@ -137,7 +137,7 @@ describe('runConsole in-process', () => {
     await type('request deploy 10m two\r', /JIT-2: requested deploy/);
     await type('/as bob\r', /bob> $/);
     await type('approve JIT-2\r', /You approved JIT-2/);
-    await waitFor('JIT-2 active', async () => (await jit.core.deps.store.get('JIT-2'))?.status === 'active', 5000);
+    await waitFor('JIT-2 active', async () => (await jit.store.get('JIT-2'))?.status === 'active', 5000);
     // A reply that names an id that does not exist must not make it a candidate.
     await type('audit JIT-99\r', /There is no request JIT-99\./);
 

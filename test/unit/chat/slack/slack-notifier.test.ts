@@ -12,16 +12,15 @@ import { FakeSlack } from '../../../fakes/fake-slack.js';
 
 const people: Record<string, { slack?: string }> = { alice: { slack: 'U0ALICE' }, bob: { slack: 'U0BOB' }, carol: { slack: 'U0CAROL' }, nobody: {} };
 const values = new Map<string, string>();
+const store = {
+  putValue: async (ns: string, key: string, value: string) => void values.set(`${ns}/${key}`, value),
+  getValue: async (ns: string, key: string) => values.get(`${ns}/${key}`),
+  listByRequester: async () => [],
+  listWaitingOn: async () => [],
+};
 const core = {
-  deps: {
-    policy: () => ({ people }),
-    store: {
-      putValue: async (ns: string, key: string, value: string) => void values.set(`${ns}/${key}`, value),
-      getValue: async (ns: string, key: string) => values.get(`${ns}/${key}`),
-      listByRequester: async () => [],
-      listWaitingOn: async () => [],
-    },
-  },
+  policy: { person: (name: string) => (Object.hasOwn(people, name) ? { name, ...people[name] } : undefined) },
+  home: async (person: string) => ({ person, requests: [], grants: [], pending: [], waitingOn: [] }),
   identify: (_platform: string, id: string) => {
     const name = Object.entries(people).find(([, p]) => p.slack === id)?.[0];
     if (!name) throw new Error('unknown');
@@ -51,7 +50,7 @@ let notifier: SlackNotifier;
 beforeAll(async () => {
   fake = await new FakeSlack().start();
   const client = createWebClient(fake.botToken, fake.apiUrl, silentLogger);
-  home = new HomePublisher({ core, client, log: silentLogger }, 20);
+  home = new HomePublisher({ core, state: store, client, log: silentLogger }, 20);
   notifier = new SlackNotifier({ core, client, home, log: silentLogger });
 });
 afterAll(async () => {

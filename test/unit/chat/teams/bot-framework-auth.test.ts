@@ -11,6 +11,7 @@ import { bearerTokenProblem, createBotFrameworkConnection } from '../../../../sr
 import { createTeamsAdapter } from '../../../../src/chat/teams/teams-adapter.js';
 import type { TeamsConnection } from '../../../../src/chat/teams/teams-connection.js';
 import type { JitCore } from '../../../../src/core/services/create-core.js';
+import type { RequestStore } from '../../../../src/core/ports/request-store.js';
 import { silentLogger } from '../../../../src/core/ports/logger.js';
 import { HttpServer } from '../../../../src/http/http-server.js';
 
@@ -102,8 +103,9 @@ describe('Bot Framework authentication (TEAMS_INSECURE_NO_AUTH off)', () => {
   it('refuses to exist without an app id and password', async () => {
     expect(() => createBotFrameworkConnection({ insecureNoAuth: false, log: silentLogger })).toThrow(/needs TEAMS_APP_ID and TEAMS_APP_PASSWORD/);
     expect(() => createBotFrameworkConnection({ appId: APP_ID, appPassword: ' ', insecureNoAuth: false, log: silentLogger })).toThrow(/refusing to accept unauthenticated/);
-    const core = { deps: {} } as unknown as JitCore;
-    await expect(createTeamsAdapter({ core, insecureNoAuth: false, log: silentLogger })).rejects.toThrow(/TEAMS_APP_ID and TEAMS_APP_PASSWORD/);
+    const core = {} as unknown as JitCore;
+    const state = {} as unknown as RequestStore;
+    await expect(createTeamsAdapter({ core, state, audit: state, insecureNoAuth: false, log: silentLogger })).rejects.toThrow(/TEAMS_APP_ID and TEAMS_APP_PASSWORD/);
     expect(createBotFrameworkConnection({ insecureNoAuth: true, log: silentLogger }).authenticated).toBe(false);
     expect(connection.authenticated).toBe(true);
   });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConversationDirectory } from '../../../../src/chat/teams/conversation-directory.js';
 import { TeamsBot } from '../../../../src/chat/teams/teams-bot.js';
+import type { TeamsContext } from '../../../../src/chat/teams/teams-context.js';
 import type { ConversationAddress, ConversationMember, TeamsConnection } from '../../../../src/chat/teams/teams-connection.js';
 import type { AuditDraft } from '../../../../src/core/domain/audit-event.js';
 import { silentLogger } from '../../../../src/core/ports/logger.js';
@@ -28,7 +29,7 @@ function setup(roster: ConversationMember[] = [], tenantId = 'tenant-1') {
     },
   } as unknown as TeamsConnection;
   const directory = new ConversationDirectory(store, silentLogger);
-  const bot = new TeamsBot({ core: { deps: { store } } as unknown as JitCore, connection, directory, log: silentLogger, tenantId });
+  const bot = new TeamsBot({ core: {} as unknown as JitCore, state: store, audit: store as unknown as TeamsContext['audit'], connection, directory, log: silentLogger, tenantId });
   const sent: unknown[] = [];
   const turn = { send: async (activity: unknown) => (sent.push(activity), 'id') };
   return { bot, directory, audit, listed, sent, turn };

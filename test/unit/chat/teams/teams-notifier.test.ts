@@ -5,6 +5,7 @@ import type { TeamsContext } from '../../../../src/chat/teams/teams-context.js';
 import { TeamsNotifier } from '../../../../src/chat/teams/teams-notifier.js';
 import type { AuditDraft } from '../../../../src/core/domain/audit-event.js';
 import { approveAction, denyAction, type CardView, type DirectMessage } from '../../../../src/core/messages/views.js';
+import { personNamed, resourceNamed } from '../../../../src/core/policy/policy-lookup.js';
 import { PolicySchema } from '../../../../src/core/policy/policy-schema.js';
 import { silentLogger } from '../../../../src/core/ports/logger.js';
 import { NotifyError } from '../../../../src/core/ports/notifier.js';
@@ -66,10 +67,16 @@ function setup() {
     appendAudit: async (draft: AuditDraft) => void audit.push(draft),
     get: async (id: string) => ({ id, resource: 'deploy', requester: 'alice' }),
   };
-  const core = { deps: { store, policy: () => policy } } as unknown as JitCore;
+  const core = {
+    findRequest: store.get,
+    policy: {
+      person: (name: string) => (personNamed(policy, name) ? { name, ...personNamed(policy, name) } : undefined),
+      resourceChannel: (resource: string, platform: 'slack' | 'teams') => resourceNamed(policy, resource)?.channel[platform],
+    },
+  } as unknown as JitCore;
   const connection = new FakeConnection();
   const directory = new ConversationDirectory(store, silentLogger);
-  const context: TeamsContext = { core, connection, directory, log: silentLogger, tenantId: 'tenant-1' };
+  const context: TeamsContext = { core, state: store, audit: store as unknown as TeamsContext['audit'], connection, directory, log: silentLogger, tenantId: 'tenant-1' };
   return { notifier: new TeamsNotifier(context), connection, directory, audit, values };
 }
 
