@@ -114,29 +114,7 @@ export class VaultIssuer implements Issuer<VaultParams> {
 
       const path = this.#settings.role ? `auth/${this.#settings.mount}/create/${this.#settings.role}` : `auth/${this.#settings.mount}/create-orphan`;
       const doing = `creating a token for ${grant.grantId}`;
-      const answer = await this.#call(
-        'POST',
-        path,
-        {
-          policies: params.policies,
-          meta: {
-            ...params.meta,
-            jitbot_grant: grant.grantId,
-            jitbot_issuer: this.name,
-            jitbot_person: grant.person.name,
-            jitbot_resource: grant.resource,
-          },
-          no_parent: true,
-          no_default_policy: params.noDefaultPolicy,
-          renewable: false,
-          ttl: `${seconds}s`,
-          explicit_max_ttl: `${seconds}s`,
-          num_uses: params.numUses,
-          display_name: `jit-${grant.grantId}`,
-          type: 'service',
-        },
-        doing,
-      );
+      const answer = await this.#call('POST', path, this.#tokenRequest(grant, params, seconds), doing);
       const auth = answer.body?.auth as CreatedToken | null | undefined;
       if (answer.status !== 200 || !auth?.client_token || !auth.accessor) {
         // A definite refusal made nothing; an answer we cannot read may hide a token: keep `pending`.
@@ -160,6 +138,28 @@ export class VaultIssuer implements Issuer<VaultParams> {
       };
       return { receipt, secret: { label: 'Vault token', value: auth.client_token } };
     });
+  }
+
+  /** The token to create: the resource's policies, metadata naming the grant, and a TTL that cannot outlive the window. */
+  #tokenRequest(grant: GrantContext, params: VaultParams, seconds: number): Record<string, unknown> {
+    return {
+      policies: params.policies,
+      meta: {
+        ...params.meta,
+        jitbot_grant: grant.grantId,
+        jitbot_issuer: this.name,
+        jitbot_person: grant.person.name,
+        jitbot_resource: grant.resource,
+      },
+      no_parent: true,
+      no_default_policy: params.noDefaultPolicy,
+      renewable: false,
+      ttl: `${seconds}s`,
+      explicit_max_ttl: `${seconds}s`,
+      num_uses: params.numUses,
+      display_name: `jit-${grant.grantId}`,
+      type: 'service',
+    };
   }
 
   async #revokeAccessor(accessor: string, grant: GrantContext): Promise<void> {
