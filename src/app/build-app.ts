@@ -14,6 +14,7 @@ import type { RetrySettings } from '../jobs/queues.js';
 import { startWorkers, type RunningWorkers } from '../jobs/workers.js';
 import type { PipelineConfig } from '../config/pipeline-config.js';
 import { createPipelines } from '../pipelines/pipelines.js';
+import { buildIssuer } from '../issuers/registry.js';
 import { RedisRequestStore } from '../store/redis/redis-request-store.js';
 import { withLifecycleLog } from './lifecycle-log.js';
 import { createMetrics } from './metrics.js';
@@ -87,8 +88,7 @@ export async function buildApp(options: AppOptions): Promise<JitbotApp> {
     const factory = options.issuerFactories.get(entry.type);
     if (!factory) throw new Error(`issuers.${name}: unknown issuer type "${entry.type}"`);
     const { type: _type, ...settings } = entry;
-    const parsed = factory.settingsSchema.parse(settings);
-    const issuer = await factory.create(name, parsed, {
+    const issuer = await buildIssuer(factory, name, settings, {
       dataDir: options.dataDir,
       state: new RedisIssuerState(redis.commands, `${prefix}issuer:${name}:`),
       grantIsLive: async (grantId) => {
@@ -96,13 +96,6 @@ export async function buildApp(options: AppOptions): Promise<JitbotApp> {
         return request?.status === 'active' && request.window.end > clock.now();
       },
     });
-    const { requestProblem } = factory;
-    if (requestProblem && !issuer.checkRequest) {
-      issuer.checkRequest = (params, person, durationMs) => {
-        const parsedParams = factory.paramsSchema.safeParse(params);
-        return parsedParams.success ? requestProblem.call(factory, parsedParams.data, person, durationMs) : undefined;
-      };
-    }
     issuers.set(name, issuer);
   }
 

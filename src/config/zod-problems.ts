@@ -45,18 +45,7 @@ export function zodIssuesToProblems(
       }
       case 'unrecognized_keys': {
         const allowed = allowedKeys(schemaAt(schema, relative));
-        for (const key of issue.keys) {
-          let hint = '';
-          if (allowed !== undefined) {
-            const guess = closestName(key, allowed);
-            hint = guess
-              ? ` (did you mean "${guess}"?)`
-              : allowed.length === 0
-                ? ` (${nothingAllowed})`
-                : ` (expected one of: ${allowed.join(', ')})`;
-          }
-          out.push({ segments: [...segments, key], message: `unknown field "${key}"${hint}`, atKey: true });
-        }
+        for (const key of issue.keys) out.push({ segments: [...segments, key], message: `unknown field "${key}"${unknownFieldHint(key, allowed, nothingAllowed)}`, atKey: true });
         return;
       }
       case 'invalid_key': {
@@ -85,6 +74,14 @@ export function zodIssuesToProblems(
   };
   for (const issue of issues) add(issue, []);
   return out;
+}
+
+/** What an unknown field probably meant, or which fields there are (`allowed` undefined: not known). */
+function unknownFieldHint(key: string, allowed: string[] | undefined, nothingAllowed: string): string {
+  if (allowed === undefined) return '';
+  const guess = closestName(key, allowed);
+  if (guess) return ` (did you mean "${guess}"?)`;
+  return allowed.length === 0 ? ` (${nothingAllowed})` : ` (expected one of: ${allowed.join(', ')})`;
 }
 
 function boundMessage(issue: Extract<Issue, { code: 'too_small' | 'too_big' }>): string {

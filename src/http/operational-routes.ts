@@ -1,19 +1,6 @@
 import type { Registry } from 'prom-client';
-import type { Issuer } from '../core/ports/issuer.js';
+import type { Issuer, IssuerEndpoints } from '../core/ports/issuer.js';
 import type { HttpServer } from './http-server.js';
-
-/** An issuer that serves HTTP endpoints of its own (the jwt issuer's JWKS and introspection). */
-export interface IssuerWithRoutes extends Issuer {
-  jwksDocument(): Promise<{ keys: unknown[] }>;
-  introspect(authorization: string | undefined, form: URLSearchParams): Promise<{ status: number; body: unknown; headers?: Record<string, string> }>;
-  /** RFC 8414 metadata and the path to serve it at, if the issuer publishes any. */
-  authorizationServerMetadata?(): { path: string; document: object } | undefined;
-}
-
-function hasRoutes(issuer: Issuer): issuer is IssuerWithRoutes {
-  const candidate = issuer as Partial<IssuerWithRoutes>;
-  return typeof candidate.jwksDocument === 'function' && typeof candidate.introspect === 'function';
-}
 
 export interface OperationalRouteDeps {
   registry: Registry;
@@ -42,7 +29,7 @@ export function mountOperationalRoutes(http: HttpServer, deps: OperationalRouteD
     body: await deps.registry.metrics(),
   }));
 
-  const routed = [...deps.issuers.values()].filter(hasRoutes);
+  const routed = [...deps.issuers.values()].flatMap((issuer): IssuerEndpoints[] => (issuer.endpoints ? [issuer.endpoints] : []));
   if (routed.length === 0) return;
   http.route('GET', '/.well-known/jwks.json', async () => {
     const keys = (await Promise.all(routed.map((i) => i.jwksDocument()))).flatMap((d) => d.keys);

@@ -2,10 +2,10 @@ import type { RequestId } from '../core/domain/access-request.js';
 import type { AuditLog } from '../core/ports/audit-log.js';
 import type { ManualClock } from '../core/ports/clock.js';
 import { silentLogger, type Logger } from '../core/ports/logger.js';
-import { NotifyError } from '../core/ports/notifier.js';
 import type { Notification, Scheduler } from '../core/ports/scheduler.js';
 import type { JitCore } from '../core/services/create-core.js';
 import type { JobOutcome } from '../core/services/grant-jobs.js';
+import { deliverOutcome } from './deliver-outcome.js';
 import { DEFAULT_RETRY, ReconcileJobSchema, jobIds, type QUEUES, type RetrySettings } from './queues.js';
 
 type QueueName = keyof typeof QUEUES;
@@ -229,17 +229,7 @@ export class MemoryScheduler implements Scheduler {
         return outcome;
       }
       case 'notify':
-        try {
-          await core.jobs.deliver(job.data as Notification);
-          return { kind: 'done' };
-        } catch (error) {
-          if (error instanceof NotifyError && !error.retryable) {
-            this.log.warn({ requestId, kind: job.name, error: error.message }, 'notification cannot be delivered');
-            return { kind: 'done' };
-          }
-          const retryAfterMs = error instanceof NotifyError ? error.retryAfterMs : undefined;
-          return { kind: 'retry', error: error instanceof Error ? error.message : String(error), ...(retryAfterMs ? { retryAfterMs } : {}) };
-        }
+        return deliverOutcome(core, job.data as Notification, this.log);
       case 'maintenance':
         await core.jobs.reconcile(ReconcileJobSchema.parse(job.data));
         return { kind: 'done' };

@@ -2,10 +2,10 @@ import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Clock } from '../core/ports/clock.js';
 import type { Logger } from '../core/ports/logger.js';
-import { NotifyError } from '../core/ports/notifier.js';
 import type { JobOutcome } from '../core/services/grant-jobs.js';
 import type { JitCore } from '../core/services/create-core.js';
 import type { BullScheduler } from './bullmq-scheduler.js';
+import { deliverOutcome } from './deliver-outcome.js';
 import { BACKOFF_TYPE, DEFAULT_RETRY, NotificationSchema, QUEUES, ReannounceJobSchema, ReconcileJobSchema, RequestJobSchema, backoffDelay, type RetrySettings } from './queues.js';
 
 /** A failure that carries how long to wait before the next try (Retry-After, rate-limit resets). */
@@ -47,125 +47,9 @@ export interface RunningWorkers {
 
 /** Starts one BullMQ worker per queue, each a thin shell: parse job data, call the core, map the outcome. */
 export function startWorkers(options: WorkerOptions): RunningWorkers {
-  const retry = options.retry ?? DEFAULT_RETRY;
-  const { core, clock, log } = options;
-  const common = {
-    connection: options.connection,
-    prefix: options.prefix,
-    lockDuration: options.lockDurationMs ?? 30_000,
-    stalledInterval: options.stalledIntervalMs ?? 15_000,
-    // A job that stalls many times (repeated crashes) must not end up failed and forgotten.
-    maxStalledCount: 1000,
-    settings: {
-      backoffStrategy: (attemptsMade: number, type?: string, error?: Error) =>
-        type === BACKOFF_TYPE || type === undefined ? backoffDelay(retry, attemptsMade, error instanceof RetryLater ? error.retryAfterMs : undefined) : 1000,
-    },
-  };
-
-  // Applies a handler's outcome to the BullMQ job: done, wait until later, or throw to retry.
-  const apply = async (job: Job, token: string | undefined, outcome: JobOutcome): Promise<void> => {
-    if (outcome.kind === 'done') return;
-    if (outcome.kind === 'later') {
-      await job.moveToDelayed(Date.now() + Math.max(0, outcome.atMs - clock.now()), token);
-      throw new DelayedError();
-    }
-    throw new RetryLater(outcome.error, outcome.retryAfterMs);
-  };
-
-  const timed = (queue: string, handler: (job: Job, token?: string) => Promise<void>) => async (job: Job, token?: string) => {
-    const started = Date.now();
-    try {
-      await handler(job, token);
-      options.onJobResult?.(queue, 'completed', Date.now() - started);
-    } catch (error) {
-      if (!(error instanceof DelayedError)) options.onJobResult?.(queue, error instanceof RetryLater ? 'retry' : 'failed', Date.now() - started);
-      throw error;
-    }
-  };
-
-  const workers = [
-    new Worker(
-      QUEUES.issue,
-      timed('issue', async (job, token) => {
-        const { requestId } = RequestJobSchema.parse(job.data);
-        if (job.name === 'extend') {
-          await apply(job, token, await core.jobs.extendAtIssuer(requestId));
-          return;
-        }
-        await apply(job, token, await core.jobs.issue(requestId, { made: job.attemptsMade }));
-      }),
-      { ...common, concurrency: 20 },
-    ),
-    new Worker(
-      QUEUES.revoke,
-      timed('revoke', async (job, token) => {
-        const { requestId } = RequestJobSchema.parse(job.data);
-        await apply(job, token, await core.jobs.revoke(requestId));
-      }),
-      { ...common, concurrency: options.revokeConcurrency ?? 50 },
-    ),
-    new Worker(
-      QUEUES.lifecycle,
-      timed('lifecycle', async (job, token) => {
-        if (job.name === 'reannounce') {
-          const { requestId, round } = ReannounceJobSchema.parse(job.data);
-          const outcome = await core.jobs.reannounce(requestId, round);
-          // The same job waits for the next round, so a decision can cancel it by its one id.
-          if (outcome.kind === 'later') await job.updateData({ requestId, round: round + 1 });
-          await apply(job, token, outcome);
-          return;
-        }
-        const { requestId } = RequestJobSchema.parse(job.data);
-        const outcome = job.name === 'remind' ? await core.jobs.remind(requestId) : await core.jobs.timeout(requestId);
-        await apply(job, token, outcome);
-      }),
-      { ...common, concurrency: 20 },
-    ),
-    new Worker(
-      QUEUES.notify,
-      timed('notify', async (job) => {
-        const notification = NotificationSchema.parse(job.data);
-        try {
-          await core.jobs.deliver(notification);
-        } catch (error) {
-          if (error instanceof NotifyError && !error.retryable) {
-            log.warn({ requestId: notification.requestId, kind: notification.kind, error: error.message }, 'notification cannot be delivered');
-            return;
-          }
-          throw new RetryLater(error instanceof Error ? error.message : String(error), error instanceof NotifyError ? error.retryAfterMs : undefined);
-        }
-      }),
-      { ...common, concurrency: 10 },
-    ),
-    new Worker(
-      QUEUES.maintenance,
-      timed('maintenance', async (job) => {
-        const { scope, horizonMs } = ReconcileJobSchema.parse(job.data);
-        await core.jobs.reconcile({ scope, horizonMs });
-      }),
-      { ...common, concurrency: 1 },
-    ),
-  ];
-
-  for (const worker of workers) {
-    worker.on('error', (error) => log.error({ queue: worker.name, error: error.message }, 'worker error'));
-    worker.on('failed', (job, error) => {
-      // BullMQ fires this after every failed attempt; only the last one is "for good".
-      if (!job || job.attemptsMade < (job.opts.attempts ?? 1)) return;
-      log.error({ queue: worker.name, jobId: job.id, attempts: job.attemptsMade, error: error.message }, 'job failed for good');
-      // Revocations are never dropped: a revoke job that failed anyway (e.g. stalled too often) is re-added.
-      if (worker.name === QUEUES.revoke) {
-        const parsed = RequestJobSchema.safeParse(job.data);
-        if (parsed.success) void options.scheduler.revokeAt(parsed.data.requestId, clock.now()).catch(() => undefined);
-      }
-      if (worker.name === QUEUES.notify) {
-        const parsed = NotificationSchema.safeParse(job.data);
-        if (parsed.success) {
-          void core.jobs.deliveryFailed(parsed.data, error.message).catch(() => undefined);
-        }
-      }
-    });
-  }
+  const common = commonOptions(options);
+  const workers = queueHandlers(options).map(({ queue, concurrency, handler }) => new Worker(queue, timed(queue, handler, options), { ...common, concurrency }));
+  for (const worker of workers) watch(worker, options);
 
   let running = true;
   return {
@@ -184,4 +68,111 @@ export function startWorkers(options: WorkerOptions): RunningWorkers {
       await Promise.all(workers.map((w) => w.close()));
     },
   };
+}
+
+type Handler = (job: Job, token?: string) => Promise<void>;
+
+/** Connection, lock and stall timings, and the backoff every worker shares. */
+function commonOptions(options: WorkerOptions) {
+  const retry = options.retry ?? DEFAULT_RETRY;
+  return {
+    connection: options.connection,
+    prefix: options.prefix,
+    lockDuration: options.lockDurationMs ?? 30_000,
+    stalledInterval: options.stalledIntervalMs ?? 15_000,
+    // A job that stalls many times (repeated crashes) must not end up failed and forgotten.
+    maxStalledCount: 1000,
+    settings: {
+      backoffStrategy: (attemptsMade: number, type?: string, error?: Error) =>
+        type === BACKOFF_TYPE || type === undefined ? backoffDelay(retry, attemptsMade, error instanceof RetryLater ? error.retryAfterMs : undefined) : 1000,
+    },
+  };
+}
+
+/** What each queue's worker does with a job, and how many it runs at once. */
+function queueHandlers(options: WorkerOptions): { queue: string; concurrency: number; handler: Handler }[] {
+  const { core, log } = options;
+  // Applies a handler's outcome to the BullMQ job: done, wait until later, or throw to retry.
+  const apply = async (job: Job, token: string | undefined, outcome: JobOutcome): Promise<void> => {
+    if (outcome.kind === 'done') return;
+    if (outcome.kind === 'later') {
+      await job.moveToDelayed(Date.now() + Math.max(0, outcome.atMs - options.clock.now()), token);
+      throw new DelayedError();
+    }
+    throw new RetryLater(outcome.error, outcome.retryAfterMs);
+  };
+  return [
+    {
+      queue: QUEUES.issue,
+      concurrency: 20,
+      handler: async (job, token) => {
+        const { requestId } = RequestJobSchema.parse(job.data);
+        await apply(job, token, job.name === 'extend' ? await core.jobs.extendAtIssuer(requestId) : await core.jobs.issue(requestId, { made: job.attemptsMade }));
+      },
+    },
+    {
+      queue: QUEUES.revoke,
+      concurrency: options.revokeConcurrency ?? 50,
+      handler: async (job, token) => apply(job, token, await core.jobs.revoke(RequestJobSchema.parse(job.data).requestId)),
+    },
+    {
+      queue: QUEUES.lifecycle,
+      concurrency: 20,
+      handler: async (job, token) => {
+        if (job.name === 'reannounce') {
+          const { requestId, round } = ReannounceJobSchema.parse(job.data);
+          const outcome = await core.jobs.reannounce(requestId, round);
+          // The same job waits for the next round, so a decision can cancel it by its one id.
+          if (outcome.kind === 'later') await job.updateData({ requestId, round: round + 1 });
+          return apply(job, token, outcome);
+        }
+        const { requestId } = RequestJobSchema.parse(job.data);
+        await apply(job, token, job.name === 'remind' ? await core.jobs.remind(requestId) : await core.jobs.timeout(requestId));
+      },
+    },
+    { queue: QUEUES.notify, concurrency: 10, handler: async (job, token) => apply(job, token, await deliverOutcome(core, NotificationSchema.parse(job.data), log)) },
+    {
+      queue: QUEUES.maintenance,
+      concurrency: 1,
+      handler: async (job) => {
+        await core.jobs.reconcile(ReconcileJobSchema.parse(job.data));
+      },
+    },
+  ];
+}
+
+/** Reports every job's outcome and time (metrics); a delayed job is neither done nor failed. */
+function timed(queue: string, handler: Handler, options: WorkerOptions): Handler {
+  return async (job, token) => {
+    const started = Date.now();
+    try {
+      await handler(job, token);
+      options.onJobResult?.(queue, 'completed', Date.now() - started);
+    } catch (error) {
+      if (!(error instanceof DelayedError)) options.onJobResult?.(queue, error instanceof RetryLater ? 'retry' : 'failed', Date.now() - started);
+      throw error;
+    }
+  };
+}
+
+/** Logs worker errors and jobs that failed for good; a revocation is never dropped, a lost notification is audited. */
+function watch(worker: Worker, options: WorkerOptions): void {
+  const { core, clock, log } = options;
+  worker.on('error', (error) => log.error({ queue: worker.name, error: error.message }, 'worker error'));
+  worker.on('failed', (job, error) => {
+    // BullMQ fires this after every failed attempt; only the last one is "for good".
+    if (!job || job.attemptsMade < (job.opts.attempts ?? 1)) return;
+    log.error({ queue: worker.name, jobId: job.id, attempts: job.attemptsMade, error: error.message }, 'job failed for good');
+    // Revocations are never dropped: a revoke job that failed anyway (e.g. stalled too often) is re-added.
+    if (worker.name === QUEUES.revoke) {
+      const parsed = RequestJobSchema.safeParse(job.data);
+      if (parsed.success) void options.scheduler.revokeAt(parsed.data.requestId, clock.now()).catch(() => undefined);
+    }
+    if (worker.name === QUEUES.notify) {
+      const parsed = NotificationSchema.safeParse(job.data);
+      if (parsed.success) {
+        void core.jobs.deliveryFailed(parsed.data, error.message).catch(() => undefined);
+      }
+    }
+  });
 }

@@ -1,6 +1,8 @@
 import { expect } from 'vitest';
 import { describeIssuerContract, contractGrant, type IssuerContractSubject } from './issuer-contract.js';
 import { BOT_TOKEN, startGitHubScene, type GitHubScene } from '../fakes/fake-github-scene.js';
+import { githubIssuerFactory } from '../../src/issuers/github/github-issuer.js';
+import { bindIssuer } from '../../src/issuers/registry.js';
 
 /** Fails everything with a 503 (retryable) or with bad credentials (not retryable); returns the undo. */
 function failures(scene: GitHubScene): IssuerContractSubject['failures'] {
@@ -18,7 +20,8 @@ function failures(scene: GitHubScene): IssuerContractSubject['failures'] {
 
 async function subject(mode: 'collaborator' | 'team' | 'app-token'): Promise<IssuerContractSubject> {
   const scene = await startGitHubScene();
-  const issuer = await scene.issuer({ auth: mode === 'app-token' ? 'app' : 'token' });
+  // Bound as the registry binds it for the core: params arrive as the policy holds them.
+  const issuer = bindIssuer(githubIssuerFactory, 'gh', await scene.issuer({ auth: mode === 'app-token' ? 'app' : 'token' }));
   const params =
     mode === 'collaborator'
       ? { repo: 'acme/app', permission: 'maintain' }

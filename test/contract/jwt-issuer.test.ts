@@ -1,14 +1,15 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createJwtIssuer } from '../../src/issuers/jwt/jwt-issuer.js';
+import { createJwtIssuer, jwtIssuerFactory, JwtSettingsSchema } from '../../src/issuers/jwt/jwt-issuer.js';
+import { bindIssuer } from '../../src/issuers/registry.js';
 import { contractGrant, describeIssuerContract } from './issuer-contract.js';
 
 const INTROSPECTION_TOKEN = 'contract-introspection-secret';
 
 describeIssuerContract('jwt', async () => {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'jitbot-jwt-contract-'));
-  const issuer = await createJwtIssuer('tokens', { introspectionToken: INTROSPECTION_TOKEN }, { dataDir, grantIsLive: async () => true });
+  const jwt = await createJwtIssuer('tokens', JwtSettingsSchema.parse({ introspectionToken: INTROSPECTION_TOKEN }), { dataDir, grantIsLive: async () => true });
   const keysFile = path.join(dataDir, 'jwt', 'tokens', 'keys.json');
   /** Swaps keys.json for something else until the returned function puts it back. */
   const replaceKeysFile = async (replace: () => Promise<void>) => {
@@ -21,11 +22,12 @@ describeIssuerContract('jwt', async () => {
     };
   };
   return {
-    issuer,
+    // Bound as the registry binds it for the core: params arrive as the policy holds them.
+    issuer: bindIssuer(jwtIssuerFactory, 'tokens', jwt),
     grant: (overrides) => contractGrant({ params: { claims: { team: 'platform', scopes: ['deploy'] } }, ...overrides }),
     // The far side of a JWT is whoever introspects it.
     async isLive(_grant, result) {
-      const answer = await issuer.introspect(`Bearer ${INTROSPECTION_TOKEN}`, new URLSearchParams({ token: result.secret?.value ?? '' }));
+      const answer = await jwt.introspect(`Bearer ${INTROSPECTION_TOKEN}`, new URLSearchParams({ token: result.secret?.value ?? '' }));
       return (answer.body as { active: boolean }).active;
     },
     invalidParams: { claims: { sub: 'mallory' } },

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'vitest';
-import { createVaultIssuer } from '../../src/issuers/vault/vault-issuer.js';
+import { vaultIssuerFactory } from '../../src/issuers/vault/vault-issuer.js';
+import { buildIssuer } from '../../src/issuers/registry.js';
 import { FakeVault } from '../fakes/fake-vault.js';
 import { contractGrant, describeIssuerContract } from './issuer-contract.js';
 import { MemoryIssuerState } from '../fakes/memory-issuer-state.js';
@@ -15,7 +16,8 @@ describeIssuerContract('vault', async () => {
   vault.botTokens.set('hvs.jitbot', { sudo: true, namespace: 'team-a' });
   await vault.start();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'jitbot-vault-'));
-  const issuer = await createVaultIssuer('vault', { address: vault.url, token: 'hvs.jitbot', namespace: 'team-a', timeoutMs: 2000 }, { dataDir, grantIsLive: async () => true, state: sharedState });
+  // Built as the app builds it: settings and params parsed by the registry.
+  const issuer = await buildIssuer(vaultIssuerFactory, 'vault', { address: vault.url, token: 'hvs.jitbot', namespace: 'team-a', timeoutMs: 2000 }, { dataDir, grantIsLive: async () => true, state: sharedState });
   return {
     issuer,
     grant: (overrides = {}) => contractGrant({ params: { policies: ['deploy'], meta: { team: 'payments' } }, ...overrides }),

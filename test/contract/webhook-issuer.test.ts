@@ -1,4 +1,5 @@
-import { createWebhookIssuer } from '../../src/issuers/webhook/webhook-issuer.js';
+import { webhookIssuerFactory } from '../../src/issuers/webhook/webhook-issuer.js';
+import { buildIssuer } from '../../src/issuers/registry.js';
 import { WebhookReceiver } from '../fakes/webhook-receiver.js';
 import { contractGrant, describeIssuerContract } from './issuer-contract.js';
 
@@ -8,7 +9,9 @@ for (const mode of ['sync', 'async'] as const) {
     receiver.mode = mode;
     receiver.pendingPolls = 1;
     await receiver.start();
-    const issuer = createWebhookIssuer('hook', { url: receiver.url, secret: receiver.secret, timeoutMs: 2000, pollIntervalMs: 20, pollTimeoutMs: 2000 });
+    // Built as the app builds it: settings and params parsed by the registry.
+    const settings = { url: receiver.url, secret: receiver.secret, timeoutMs: 2000, pollIntervalMs: 20, pollTimeoutMs: 2000 };
+    const issuer = await buildIssuer(webhookIssuerFactory, 'hook', settings, { dataDir: '/nonexistent', grantIsLive: async () => true });
     return {
       issuer,
       grant: (overrides = {}) => contractGrant({ params: { data: { group: 'deployers' } }, ...overrides }),

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { IssuerEnvironment } from '../../src/core/ports/issuer.js';
-import { createGitHubIssuer, type GitHubIssuer, type GitHubIssuerOptions } from '../../src/issuers/github/github-issuer.js';
+import { createGitHubIssuer, GitHubSettingsSchema, type GitHubIssuer, type GitHubIssuerOptions } from '../../src/issuers/github/github-issuer.js';
 import { FakeGitHub } from './fake-github.js';
 import { MemoryIssuerState } from './memory-issuer-state.js';
 
@@ -50,13 +50,13 @@ export async function startGitHubScene(): Promise<GitHubScene> {
       const auth = options.auth ?? 'token';
       return createGitHubIssuer(
         options.name ?? 'gh',
-        {
+        GitHubSettingsSchema.parse({
           baseUrl: fake.url,
           timeoutMs: options.timeoutMs ?? 2000,
           ...(auth === 'token'
             ? { token: BOT_TOKEN }
             : { app: { appId: fake.app.appId, privateKey: fake.app.privateKey, ...(options.installationId ? { installationId: options.installationId } : {}) } }),
-        },
+        }),
         env,
         options,
       );

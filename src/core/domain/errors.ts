@@ -47,3 +47,32 @@ export class JitError extends Error {
 export function isJitError(error: unknown, code?: ErrorCode): error is JitError {
   return error instanceof JitError && (code === undefined || error.code === code);
 }
+
+/**
+ * A failure of something jitbot calls out to: an issuer's target (GitHub, Vault, a webhook receiver)
+ * or a chat platform. `retryable` says whether trying again can help; `retryAfterMs` is how long the
+ * far side asked to be left alone (Retry-After, a rate-limit reset). The job workers decide between
+ * retrying and giving up from these alone, whichever port threw.
+ */
+export class UpstreamError extends Error {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+    options?: { cause?: unknown; retryAfterMs?: number },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'UpstreamError';
+    this.retryAfterMs = options?.retryAfterMs;
+  }
+  readonly retryAfterMs: number | undefined;
+}
+
+/** An issuer failure (see the `Issuer` port). */
+export class IssuerError extends UpstreamError {
+  override readonly name = 'IssuerError';
+}
+
+/** A failed delivery (see the `Notifier` port); not retryable when, e.g., the person never installed the app. */
+export class NotifyError extends UpstreamError {
+  override readonly name = 'NotifyError';
+}

@@ -39,16 +39,5 @@ export interface SecretMeasure {
   platform: string;
 }
 
-/** A failed delivery. `retryable: false` means retrying cannot help (e.g. the person never installed the app). */
-export class NotifyError extends Error {
-  constructor(
-    message: string,
-    readonly retryable: boolean,
-    options?: { cause?: unknown; retryAfterMs?: number },
-  ) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'NotifyError';
-    this.retryAfterMs = options?.retryAfterMs;
-  }
-  readonly retryAfterMs: number | undefined;
-}
+/** Kept here for the port's users; the class lives with the other typed errors. */
+export { NotifyError } from '../domain/errors.js';

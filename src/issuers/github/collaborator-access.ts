@@ -1,12 +1,12 @@
 import type { IssueReceipt } from '../../core/domain/access-request.js';
-import { IssuerError, type GrantContext, type IssueResult } from '../../core/ports/issuer.js';
-import { readEntry, RoleOrder, targetRole, type LedgerEntry } from './access-ledger.js';
+import { IssuerError, type GrantContext, type IssueResult, type StateSlot } from '../../core/ports/issuer.js';
+import { readEntry, targetRole, type LedgerEntry } from './access-ledger.js';
+import { collaboratorReceipt, entryFromReceipt, ROLES } from './collaborator-receipt.js';
 import type { GitHubApi } from './github-api.js';
 import { statusOf } from './github-errors.js';
-import { REPOSITORY_ROLES, type CollaboratorParams } from './github-schemas.js';
+import type { CollaboratorParams } from './github-schemas.js';
 import type { IssuerState } from '../../core/ports/issuer.js';
 
-const ROLES = new RoleOrder(REPOSITORY_ROLES);
 const PAGE = 100;
 /** Enough pages for any real repository; a runaway pagination is a bug, not a reason to loop. */
 const MAX_PAGES = 50;
@@ -36,6 +36,28 @@ interface Collaborator {
 
 const sameLogin = (a: string | undefined, b: string): boolean => a !== undefined && a.toLowerCase() === b.toLowerCase();
 
+/** One person on one repository, and how messages name it. */
+interface Where {
+  owner: string;
+  repo: string;
+  /** `owner/repo`, as the params name it. */
+  full: string;
+  login: string;
+  what: string;
+}
+
+/** A grant may raise a role the person had before, never lower or replace it (nor rank a custom role). */
+function refuseToLower(entry: LedgerEntry, grant: GrantContext, want: string, { full, login }: Where): void {
+  if (entry.priorRole === null || grant.grantId in entry.holders) return;
+  const c = ROLES.compare(entry.priorRole, want);
+  if (c === undefined) {
+    throw new IssuerError(`${login} already has the role ${entry.priorRole} on ${full}; jitbot will not replace it with ${want}`, false);
+  }
+  if (c > 0) {
+    throw new IssuerError(`${login} already has ${entry.priorRole} on ${full}, higher than the requested ${want}; jitbot does not lower access, and there is nothing to grant`, false);
+  }
+}
+
 /** Temporary collaborator access to one repository, shared safely between overlapping grants. */
 export class CollaboratorAccess {
   readonly #api: GitHubApi;
@@ -53,28 +75,10 @@ export class CollaboratorAccess {
   async issue(grant: GrantContext, params: CollaboratorParams, login: string): Promise<IssueResult> {
     const [owner, repo] = params.repo.split('/') as [string, string];
     const want = params.permission;
-    const what = `${login} on ${params.repo}`;
+    const where: Where = { owner, repo, full: params.repo, login, what: `${login} on ${params.repo}` };
     return this.#state.withLock(this.#key(params.repo, login), async (slot) => {
-      let entry = await readEntry(slot, what);
-      if (!entry) {
-        const [direct, invitation] = await Promise.all([this.#directRole(owner, repo, login), this.#pendingInvitation(owner, repo, login)]);
-        if (invitation) {
-          throw new IssuerError(
-            `${login} already has a pending invitation to ${params.repo} (${invitation.permissions}) that jitbot did not send; they should accept or decline it first`,
-            false,
-          );
-        }
-        entry = { priorRole: direct, holders: {} };
-      }
-      if (entry.priorRole !== null && !(grant.grantId in entry.holders)) {
-        const c = ROLES.compare(entry.priorRole, want);
-        if (c === undefined) {
-          throw new IssuerError(`${login} already has the role ${entry.priorRole} on ${params.repo}; jitbot will not replace it with ${want}`, false);
-        }
-        if (c > 0) {
-          throw new IssuerError(`${login} already has ${entry.priorRole} on ${params.repo}, higher than the requested ${want}; jitbot does not lower access, and there is nothing to grant`, false);
-        }
-      }
+      const entry = (await readEntry(slot, where.what)) ?? (await this.#firstEntry(where));
+      refuseToLower(entry, grant, want, where);
       const holders = { ...entry.holders, [grant.grantId]: { role: want, until: grant.window.end, since: entry.holders[grant.grantId]?.since ?? Date.now() } };
       const next: LedgerEntry = { ...entry, holders };
       const target = targetRole(ROLES, next);
@@ -85,67 +89,59 @@ export class CollaboratorAccess {
       // Persist the intent before touching GitHub: if the answer is lost, the retry must not take the
       // access jitbot just added for access the person had before.
       await slot.write(next);
-
-      const details: Record<string, string> = { repository: params.repo, login, permission: want };
-      if (entry.priorRole !== null) details['had before'] = `${entry.priorRole} (kept after this grant)`;
-      const others = Object.keys(entry.holders).filter((id) => id !== grant.grantId);
-      if (others.length > 0) details['shared with'] = others.join(', ');
-
-      let invitationUrl: string | undefined;
-      if (target === entry.priorRole && next.applied === undefined) {
-        // The person already has exactly this; nothing to change, nothing to remove later.
-      } else if (next.applied === target && next.invitationId === undefined) {
-        // Another grant already put this in place.
-      } else {
-        const pending = next.invitationId !== undefined || entry.priorRole === null ? await this.#pendingInvitation(owner, repo, login) : undefined;
-        if (pending) {
-          next.invitationId = pending.id;
-          invitationUrl = pending.html_url;
-          if (normaliseRole(pending.permissions) !== target) {
-            await this.#api.request(
-              'PATCH /repos/{owner}/{repo}/invitations/{invitation_id}',
-              { owner, repo, invitation_id: pending.id, permissions: invitationPermission(target) },
-              owner,
-              `changing the invitation of ${what} to ${target}`,
-            );
-          }
-        } else {
-          const put = await this.#api.request<Invitation | undefined>(
-            'PUT /repos/{owner}/{repo}/collaborators/{username}',
-            { owner, repo, username: login, permission: target },
-            owner,
-            `adding ${what} with ${target}`,
-          );
-          if (put.status === 201 && put.data) {
-            next.invitationId = put.data.id;
-            invitationUrl = put.data.html_url;
-          }
-        }
-        next.applied = target;
-        await slot.write(next);
-      }
+      let invitationUrl = await this.#apply(slot, entry, next, target, where);
       if (invitationUrl === undefined && next.invitationId !== undefined) {
         invitationUrl = (await this.#pendingInvitation(owner, repo, login))?.html_url;
       }
-      if (invitationUrl !== undefined) details.invitation = `${invitationUrl} (accept it to get the access)`;
-      const summary =
-        invitationUrl !== undefined
-          ? `invited ${login} to ${params.repo} with ${want}: accept the invitation at ${invitationUrl}`
-          : `${login} has ${want} on ${params.repo}`;
-      const receipt: IssueReceipt = {
-        summary,
-        details,
-        revokeState: {
-          kind: 'collaborator',
-          repo: params.repo,
-          login,
-          permission: want,
-          priorRole: entry.priorRole,
-          ...(next.invitationId !== undefined ? { invitationId: next.invitationId } : {}),
-        },
-      };
-      return { receipt };
+      return { receipt: collaboratorReceipt(grant, params, login, entry, next, invitationUrl) };
     });
+  }
+
+  /** The ledger entry of a first grant: what the person has on their own, unless an invitation jitbot did not send is pending. */
+  async #firstEntry({ owner, repo, full, login }: Where): Promise<LedgerEntry> {
+    const [direct, invitation] = await Promise.all([this.#directRole(owner, repo, login), this.#pendingInvitation(owner, repo, login)]);
+    if (invitation) {
+      throw new IssuerError(
+        `${login} already has a pending invitation to ${full} (${invitation.permissions}) that jitbot did not send; they should accept or decline it first`,
+        false,
+      );
+    }
+    return { priorRole: direct, holders: {} };
+  }
+
+  /** Puts `target` in place on GitHub unless it already is: changes a pending invitation, or adds the collaborator. Returns the invitation's address, if one was made. */
+  async #apply(slot: StateSlot, entry: LedgerEntry, next: LedgerEntry, target: string, { owner, repo, login, what }: Where): Promise<string | undefined> {
+    // The person already has exactly this (nothing to change, nothing to remove later), or another grant put it in place.
+    if (target === entry.priorRole && next.applied === undefined) return undefined;
+    if (next.applied === target && next.invitationId === undefined) return undefined;
+    let invitationUrl: string | undefined;
+    const pending = next.invitationId !== undefined || entry.priorRole === null ? await this.#pendingInvitation(owner, repo, login) : undefined;
+    if (pending) {
+      next.invitationId = pending.id;
+      invitationUrl = pending.html_url;
+      if (normaliseRole(pending.permissions) !== target) {
+        await this.#api.request(
+          'PATCH /repos/{owner}/{repo}/invitations/{invitation_id}',
+          { owner, repo, invitation_id: pending.id, permissions: invitationPermission(target) },
+          owner,
+          `changing the invitation of ${what} to ${target}`,
+        );
+      }
+    } else {
+      const put = await this.#api.request<Invitation | undefined>(
+        'PUT /repos/{owner}/{repo}/collaborators/{username}',
+        { owner, repo, username: login, permission: target },
+        owner,
+        `adding ${what} with ${target}`,
+      );
+      if (put.status === 201 && put.data) {
+        next.invitationId = put.data.id;
+        invitationUrl = put.data.html_url;
+      }
+    }
+    next.applied = target;
+    await slot.write(next);
+    return invitationUrl;
   }
 
   async revoke(grant: GrantContext, params: CollaboratorParams, login: string, receipt: IssueReceipt | undefined): Promise<void> {
@@ -269,20 +265,3 @@ export class CollaboratorAccess {
     return `github:${this.#issuerName}:${this.#webUrl}:repo:${repo.toLowerCase()}:${login.toLowerCase()}`;
   }
 }
-
-/**
- * When jitbot's record is gone (a new data directory), the receipt still says what the person had
- * before: revoke acts as the only holder, restoring that.
- */
-function entryFromReceipt(grant: GrantContext, receipt: IssueReceipt | undefined): LedgerEntry | undefined {
-  const state = receipt?.revokeState;
-  if (!state || state.kind !== 'collaborator' || typeof state.permission !== 'string') return undefined;
-  const prior = typeof state.priorRole === 'string' ? state.priorRole : null;
-  return {
-    priorRole: prior,
-    holders: { [grant.grantId]: { role: state.permission, until: grant.window.end, since: grant.window.start } },
-    applied: ROLES.highest([prior, state.permission]) ?? state.permission,
-    ...(typeof state.invitationId === 'number' ? { invitationId: state.invitationId } : {}),
-  };
-}
-

@@ -1,5 +1,4 @@
 import path from 'node:path';
-import type { z } from 'zod';
 import type { IssueReceipt } from '../../core/domain/access-request.js';
 import { IssuerError, StateLockTimeout, type GrantContext, type IssueResult, type Issuer, type IssuerEnvironment, type IssuerFactory, type IssuerState } from '../../core/ports/issuer.js';
 import { AppTokenAccess } from './app-token-access.js';
@@ -46,7 +45,7 @@ export function maxWindowMs(params: GitHubParams): number | undefined {
  * Access the person had before is recorded and restored, never removed; overlapping grants of the
  * same access are counted, so the first to end does not end the others'.
  */
-export class GitHubIssuer implements Issuer {
+export class GitHubIssuer implements Issuer<GitHubParams> {
   readonly type = 'github';
   readonly #collaborators: CollaboratorAccess;
   readonly #teams: TeamAccess;
@@ -66,8 +65,8 @@ export class GitHubIssuer implements Issuer {
     this.#appTokens = new AppTokenAccess(api, state, name, stateDir, options.now);
   }
 
-  async issue(grant: GrantContext): Promise<IssueResult> {
-    const params = this.#params(grant);
+  async issue(grant: GrantContext<GitHubParams>): Promise<IssueResult> {
+    const { params } = grant;
     return this.#guard(() => {
       switch (params.mode) {
         case 'collaborator':
@@ -85,41 +84,29 @@ export class GitHubIssuer implements Issuer {
    * An app token must still fit GitHub's hour; a new one is minted (and DM'd) when the one handed
    * out ends before the new window does.
    */
-  async extend(grant: GrantContext, receipt: IssueReceipt): Promise<IssueResult> {
-    const params = this.#params(grant);
+  async extend(grant: GrantContext<GitHubParams>, receipt: IssueReceipt): Promise<IssueResult> {
+    const { params } = grant;
     if (params.mode !== 'app-token') return { receipt };
     return this.#guard(() => this.#appTokens.issue(grant, params));
   }
 
-  async revoke(grant: GrantContext, receipt: IssueReceipt | undefined): Promise<void> {
-    const parsed = GitHubParamsSchema.safeParse(grant.params);
-    // Params that never parsed never issued anything.
-    if (!parsed.success) return;
-    const params = parsed.data;
+  async revoke(grant: GrantContext<GitHubParams>, receipt: IssueReceipt | undefined): Promise<void> {
+    const { params } = grant;
     if (params.mode === 'app-token') return this.#guard(() => this.#appTokens.revoke(grant));
     const login = grant.person.github ?? (typeof receipt?.revokeState.login === 'string' ? receipt.revokeState.login : undefined);
     if (!login) return;
     return this.#guard(() => (params.mode === 'collaborator' ? this.#collaborators.revoke(grant, params, login, receipt) : this.#teams.revoke(grant, params, login, receipt)));
   }
 
-  async verify(grant: GrantContext, receipt: IssueReceipt): Promise<boolean> {
-    const params = this.#params(grant);
+  async verify(grant: GrantContext<GitHubParams>, receipt: IssueReceipt): Promise<boolean> {
+    const { params } = grant;
     if (params.mode === 'app-token') return this.#guard(() => this.#appTokens.verify(grant));
     const login = grant.person.github ?? (typeof receipt.revokeState.login === 'string' ? receipt.revokeState.login : undefined);
     if (!login) return false;
     return this.#guard(() => (params.mode === 'collaborator' ? this.#collaborators.verify(grant, params, login) : this.#teams.verify(grant, params, login)));
   }
 
-  #params(grant: GrantContext): GitHubParams {
-    const parsed = GitHubParamsSchema.safeParse(grant.params);
-    if (!parsed.success) {
-      const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'params'}: ${issue.message}`).join('; ');
-      throw new IssuerError(`invalid params for github issuer ${this.name}: ${problems}`, false);
-    }
-    return parsed.data;
-  }
-
-  #login(grant: GrantContext, params: GitHubParams): string {
+  #login(grant: GrantContext<GitHubParams>, params: GitHubParams): string {
     const problem = requestProblem(params, grant.person);
     if (problem) throw new IssuerError(problem, false);
     return grant.person.github!;
@@ -139,16 +126,12 @@ export class GitHubIssuer implements Issuer {
 }
 
 /** Builds a `github` issuer: shared state (reference counts, prior roles) in `env.state`; the app-token sealing key under `<env.dataDir>/github/<name>`. */
-export async function createGitHubIssuer(name: string, settings: z.input<typeof GitHubSettingsSchema>, env: IssuerEnvironment, options: GitHubIssuerOptions = {}): Promise<GitHubIssuer> {
-  const parsed = GitHubSettingsSchema.safeParse(settings);
-  if (!parsed.success) {
-    throw new IssuerError(`invalid settings for github issuer ${name}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, false);
-  }
+export async function createGitHubIssuer(name: string, settings: GitHubSettings, env: IssuerEnvironment, options: GitHubIssuerOptions = {}): Promise<GitHubIssuer> {
   if (path.basename(name) !== name || name === '.' || name === '..') throw new IssuerError(`"${name}" cannot name a github issuer's state directory`, false);
   const stateDir = path.join(env.dataDir, 'github', name);
   const state = options.state ?? env.state;
   if (!state) throw new IssuerError(`github issuer ${name} needs jitbot's shared state (reference counts of overlapping grants)`, false);
-  return new GitHubIssuer(name, parsed.data, state, stateDir, options.now ? { now: options.now } : {});
+  return new GitHubIssuer(name, settings, state, stateDir, options.now ? { now: options.now } : {});
 }
 
 /**

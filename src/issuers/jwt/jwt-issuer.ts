@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import type { z } from 'zod';
 import { createLocalJWKSet, jwtVerify, SignJWT, type JWK, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { IssueReceipt } from '../../core/domain/access-request.js';
-import { IssuerError, type GrantContext, type IssueResult, type Issuer, type IssuerEnvironment, type IssuerFactory } from '../../core/ports/issuer.js';
+import { IssuerError, type GrantContext, type IssueResult, type Issuer, type IssuerEndpoints, type IssuerEnvironment, type IssuerFactory } from '../../core/ports/issuer.js';
 import { authorizationServerMetadata, type AuthorizationServerMetadata } from './authorization-server-metadata.js';
 import { formatTimestamp } from '../../core/domain/timestamp.js';
 import { LockTimeoutError } from './file-lock.js';
@@ -62,7 +61,7 @@ class RevokedJtiCache {
 }
 
 /** The `jwt` issuer: ES256 tokens for a grant's window, with a JWKS document and RFC 7662 introspection. */
-export class JwtIssuer implements Issuer {
+export class JwtIssuer implements Issuer<JwtParams>, IssuerEndpoints {
   readonly type = 'jwt';
   // ES private fields: a logged or serialised issuer never shows the introspection secret.
   readonly #settings: JwtSettings;
@@ -88,6 +87,11 @@ export class JwtIssuer implements Issuer {
     this.#client = new IntrospectionClient(settings.introspectionClientId ?? name, settings.introspectionToken);
   }
 
+  /** Its JWKS document and introspection, for the HTTP layer to mount (a getter: JSON of the issuer stays acyclic). */
+  get endpoints(): IssuerEndpoints {
+    return this;
+  }
+
   /** The `iss` claim of this issuer's tokens. */
   get issuer(): string {
     return this.#settings.issuer;
@@ -97,13 +101,8 @@ export class JwtIssuer implements Issuer {
    * Signs a token for the grant's window. Idempotent: a second call signs another token with the same
    * `jti`, and both are valid (and both are revoked by one revoke).
    */
-  async issue(grant: GrantContext): Promise<IssueResult> {
-    const parsed = JwtParamsSchema.safeParse(grant.params);
-    if (!parsed.success) {
-      const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'params'}: ${issue.message}`).join('; ');
-      throw new IssuerError(`invalid params for jwt issuer ${this.name}: ${problems}`, false);
-    }
-    const params: JwtParams = parsed.data;
+  async issue(grant: GrantContext<JwtParams>): Promise<IssueResult> {
+    const { params } = grant;
     const now = this.#now();
     const nbf = seconds(grant.window.start);
     const exp = seconds(grant.window.end);
@@ -136,7 +135,7 @@ export class JwtIssuer implements Issuer {
    * learn it from `grantIsLive`, which turns false once the core ends the grant. Never fails.
    */
   /** A token's `exp` is fixed: an extended window gets a new token (same jti) with the new `exp`. */
-  async extend(grant: GrantContext, _receipt: IssueReceipt): Promise<IssueResult> {
+  async extend(grant: GrantContext<JwtParams>, _receipt: IssueReceipt): Promise<IssueResult> {
     return this.issue(grant);
   }
 
@@ -261,26 +260,24 @@ function tokenExpiresMs(grant: GrantContext, receipt: IssueReceipt | undefined):
  * Builds a `jwt` issuer: keys from `settings.keyFile`, or made at first start and kept in
  * `<env.dataDir>/jwt/<name>/keys.json` (shared by every process using that directory).
  */
-export async function createJwtIssuer(name: string, settings: z.input<typeof JwtSettingsSchema>, env: IssuerEnvironment, options: JwtIssuerOptions = {}): Promise<JwtIssuer> {
-  const parsed = JwtSettingsSchema.safeParse(settings);
-  if (!parsed.success) throw new IssuerError(`invalid settings for jwt issuer ${name}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, false);
+export async function createJwtIssuer(name: string, settings: JwtSettings, env: IssuerEnvironment, options: JwtIssuerOptions = {}): Promise<JwtIssuer> {
   if (path.basename(name) !== name || name === '.' || name === '..') throw new IssuerError(`"${name}" cannot name a jwt issuer's key directory`, false);
   const now = options.now ?? Date.now;
   let keys: JwtKeySource;
   try {
-    keys = parsed.data.keyFile
-      ? await PemKeySource.load(parsed.data.keyFile)
+    keys = settings.keyFile
+      ? await PemKeySource.load(settings.keyFile)
       : await FileKeyStore.open(path.join(env.dataDir, 'jwt', name), { timeoutMs: options.lockTimeoutMs ?? 10_000, staleMs: STALE_LOCK_MS }, now());
   } catch (error) {
     if (error instanceof IssuerError) throw error;
     const code = (error as NodeJS.ErrnoException | undefined)?.code;
     throw new IssuerError(`jwt issuer ${name}: cannot keep keys under ${path.join(env.dataDir, 'jwt', name)}${code ? ` (${code})` : ''}`, true, { cause: error });
   }
-  return new JwtIssuer(name, parsed.data, env, keys, now);
+  return new JwtIssuer(name, settings, env, keys, now);
 }
 
 /** Whether an issuer is a `jwt` issuer, i.e. has a JWKS document and introspection to mount. */
-export function isJwtIssuer(issuer: Issuer | undefined): issuer is JwtIssuer {
+export function isJwtIssuer(issuer: unknown): issuer is JwtIssuer {
   return issuer instanceof JwtIssuer;
 }
 

@@ -36,7 +36,7 @@ const isGone = (status: number, errors: string): boolean => status === 400 && /i
  * `explicit_max_ttl` set to the window (so Vault ends it even if jitbot cannot), metadata naming the
  * grant, revoked by accessor. The token goes to the requester's DM; jitbot keeps only its accessor.
  */
-export class VaultIssuer implements Issuer {
+export class VaultIssuer implements Issuer<VaultParams> {
   readonly type = 'vault';
   readonly #settings: VaultSettings;
   readonly #http: VaultHttp;
@@ -62,13 +62,13 @@ export class VaultIssuer implements Issuer {
    * Creates the grant's token. Idempotent: a token made by an earlier attempt for the same grant
    * (whose answer was lost, or never delivered) is revoked once the new one exists, so one stays live.
    */
-  async issue(grant: GrantContext): Promise<IssueResult> {
-    return this.#create(grant, this.#params(grant), undefined);
+  async issue(grant: GrantContext<VaultParams>): Promise<IssueResult> {
+    return this.#create(grant, grant.params, undefined);
   }
 
   /** The window was extended: `explicit_max_ttl` cannot grow, so a new token replaces the old one. */
-  async extend(grant: GrantContext, receipt: IssueReceipt): Promise<IssueResult> {
-    return this.#create(grant, this.#params(grant), receipt);
+  async extend(grant: GrantContext<VaultParams>, receipt: IssueReceipt): Promise<IssueResult> {
+    return this.#create(grant, grant.params, receipt);
   }
 
   async revoke(grant: GrantContext, receipt: IssueReceipt | undefined): Promise<void> {
@@ -114,29 +114,7 @@ export class VaultIssuer implements Issuer {
 
       const path = this.#settings.role ? `auth/${this.#settings.mount}/create/${this.#settings.role}` : `auth/${this.#settings.mount}/create-orphan`;
       const doing = `creating a token for ${grant.grantId}`;
-      const answer = await this.#call(
-        'POST',
-        path,
-        {
-          policies: params.policies,
-          meta: {
-            ...params.meta,
-            jitbot_grant: grant.grantId,
-            jitbot_issuer: this.name,
-            jitbot_person: grant.person.name,
-            jitbot_resource: grant.resource,
-          },
-          no_parent: true,
-          no_default_policy: params.noDefaultPolicy,
-          renewable: false,
-          ttl: `${seconds}s`,
-          explicit_max_ttl: `${seconds}s`,
-          num_uses: params.numUses,
-          display_name: `jit-${grant.grantId}`,
-          type: 'service',
-        },
-        doing,
-      );
+      const answer = await this.#call('POST', path, this.#tokenRequest(grant, params, seconds), doing);
       const auth = answer.body?.auth as CreatedToken | null | undefined;
       if (answer.status !== 200 || !auth?.client_token || !auth.accessor) {
         // A definite refusal made nothing; an answer we cannot read may hide a token: keep `pending`.
@@ -160,6 +138,28 @@ export class VaultIssuer implements Issuer {
       };
       return { receipt, secret: { label: 'Vault token', value: auth.client_token } };
     });
+  }
+
+  /** The token to create: the resource's policies, metadata naming the grant, and a TTL that cannot outlive the window. */
+  #tokenRequest(grant: GrantContext, params: VaultParams, seconds: number): Record<string, unknown> {
+    return {
+      policies: params.policies,
+      meta: {
+        ...params.meta,
+        jitbot_grant: grant.grantId,
+        jitbot_issuer: this.name,
+        jitbot_person: grant.person.name,
+        jitbot_resource: grant.resource,
+      },
+      no_parent: true,
+      no_default_policy: params.noDefaultPolicy,
+      renewable: false,
+      ttl: `${seconds}s`,
+      explicit_max_ttl: `${seconds}s`,
+      num_uses: params.numUses,
+      display_name: `jit-${grant.grantId}`,
+      type: 'service',
+    };
   }
 
   async #revokeAccessor(accessor: string, grant: GrantContext): Promise<void> {
@@ -212,15 +212,6 @@ export class VaultIssuer implements Issuer {
     }
   }
 
-  #params(grant: GrantContext): VaultParams {
-    const parsed = VaultParamsSchema.safeParse(grant.params);
-    if (!parsed.success) {
-      const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'params'}: ${issue.message}`).join('; ');
-      throw new IssuerError(`invalid params for vault issuer ${this.name}: ${problems}`, false);
-    }
-    return parsed.data;
-  }
-
   async #journal(slot: StateSlot): Promise<Journal> {
     const parsed = JournalSchema.safeParse(await slot.read());
     return parsed.success ? parsed.data : { accessors: [], pending: false };
@@ -239,11 +230,9 @@ export class VaultIssuer implements Issuer {
 }
 
 /** Builds a `vault` issuer; its journal lives under `<env.dataDir>/vault/<name>`. */
-export async function createVaultIssuer(name: string, settings: z.input<typeof VaultSettingsSchema>, env: IssuerEnvironment, options: VaultIssuerOptions = {}): Promise<VaultIssuer> {
-  const parsed = VaultSettingsSchema.safeParse(settings);
-  if (!parsed.success) throw new IssuerError(`invalid settings for vault issuer ${name}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, false);
+export async function createVaultIssuer(name: string, settings: VaultSettings, env: IssuerEnvironment, options: VaultIssuerOptions = {}): Promise<VaultIssuer> {
   if (path.basename(name) !== name || name === '.' || name === '..') throw new IssuerError(`"${name}" cannot name a vault issuer's state directory`, false);
-  const s = parsed.data;
+  const s = settings;
   let ca: string | undefined;
   if (s.caFile) {
     try {

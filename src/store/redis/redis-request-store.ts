@@ -2,14 +2,11 @@ import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import {
   AccessRequestSchema,
-  HOLDS_ACCESS,
-  OPEN,
   type AccessRequest,
   type RequestId,
   type RequestStatus,
 } from '../../core/domain/access-request.js';
-import { AuditEventSchema, canonicalJson, type AuditDraft, type AuditEvent } from '../../core/domain/audit-event.js';
-import { JitError } from '../../core/domain/errors.js';
+import { AuditEventSchema, type AuditDraft, type AuditEvent } from '../../core/domain/audit-event.js';
 import { RATE_WINDOW_MS, type LimitCheck } from '../../core/policy/request-limits.js';
 import type { AdapterState, MessageRef } from '../../core/ports/adapter-state.js';
 import type { AuditLog, AuditVerification } from '../../core/ports/audit-log.js';
@@ -17,23 +14,10 @@ import type { RequestRecords } from '../../core/ports/request-records.js';
 import type { Readiness } from '../../core/ports/request-store.js';
 import { AuditChainVerifier } from '../audit-chain.js';
 import { waitingOn } from '../request-index.js';
+import { auditAroundSeq, commitFailure, indexDiff, ScriptKeys, type IndexOp, type ScriptCheck } from './commit-script.js';
 import { RedisKeys } from './keys.js';
 
 const COMMIT_SCRIPT = readFileSync(new URL('./lua/commit.lua', import.meta.url), 'utf8');
-
-type IndexOp = ['ZADD' | 'ZREM' | 'SADD' | 'SREM' | 'WINDOW', string, string];
-type ScriptCheck = ['OPEN' | 'RATE', string, number];
-
-/** The keys a commit touches beyond its fixed four, each named to the script by its position in KEYS. */
-class ScriptKeys {
-  readonly list: string[] = [];
-
-  position(key: string): number {
-    let index = this.list.indexOf(key);
-    if (index === -1) index = this.list.push(key) - 1;
-    return 5 + index;
-  }
-}
 
 /** The client with the commit script defined on it (ioredis' defineCommand). */
 type CommitCapable = Redis & { jitCommit(...args: (string | number)[]): Promise<[number, string]> };
@@ -112,14 +96,7 @@ export class RedisRequestStore implements RequestRecords, AuditLog, AdapterState
     checks: ScriptCheck[] = [],
     now = 0,
   ): Promise<AuditEvent> {
-    const at = audit.at ?? new Date().toISOString();
-    const rest = { actor: audit.actor, at, data: audit.data, requestId: audit.requestId, type: audit.type };
-    // Canonical JSON sorts keys: actor, at, data, requestId, seq, type. The script fills in seq.
-    const full = canonicalJson({ ...rest, seq: 0 });
-    const marker = ',"seq":0,';
-    const cut = full.indexOf(marker);
-    const before = full.slice(0, cut + ',"seq":'.length);
-    const after = full.slice(cut + ',"seq":0'.length);
+    const { rest, before, after } = auditAroundSeq(audit);
     const recordKey = record ? this.keys.request(record.id) : '';
     const reqAuditKey = audit.requestId ? this.keys.requestAudit(audit.requestId) : '';
     try {
@@ -147,22 +124,7 @@ export class RedisRequestStore implements RequestRecords, AuditLog, AdapterState
       );
       return { ...rest, seq: Number(seq), prev: '', hash };
     } catch (error) {
-      const message = (error as Error).message ?? '';
-      const limited = /LIMITED (\d+) (\d+) (-?\d+)/.exec(message);
-      if (limited) {
-        // Which of the checks refused, and what it counted: the core words the refusal.
-        throw new JitError('POLICY.LIMIT_REACHED', 'A limit on new requests is reached; nothing was created.', {
-          details: { check: Number(limited[1]), count: Number(limited[2]), retryAfterMs: Math.max(0, Number(limited[3])) },
-        });
-      }
-      if (message.includes('CONFLICT')) {
-        throw new JitError('REQUEST.CONFLICT', 'Someone else changed this request at the same moment; please try again.', {
-          cause: error,
-        });
-      }
-      throw new JitError('STORE.UNAVAILABLE', 'The jitbot store is unavailable right now; nothing was changed. Try again shortly.', {
-        cause: error,
-      });
+      throw commitFailure(error);
     }
   }
 
@@ -262,28 +224,6 @@ export class RedisRequestStore implements RequestRecords, AuditLog, AdapterState
   async ping(): Promise<void> {
     await this.redis.ping();
   }
-}
-
-function indexDiff(keys: RedisKeys, before: AccessRequest | undefined, after: AccessRequest): IndexOp[] {
-  const ops: IndexOp[] = [];
-  if (!before) ops.push(['ZADD', keys.byRequester(after.requester), `${after.createdAt}|${after.id}`]);
-  if (!before || before.status !== after.status) {
-    if (before) ops.push(['ZREM', keys.byStatus(before.status), after.id]);
-    ops.push(['ZADD', keys.byStatus(after.status), `${after.createdAt}|${after.id}`]);
-  }
-  const oldWaiting = new Set(before ? waitingOn(before) : []);
-  const newWaiting = new Set(waitingOn(after));
-  for (const person of oldWaiting) if (!newWaiting.has(person)) ops.push(['SREM', keys.waitingOn(person), after.id]);
-  for (const person of newWaiting) if (!oldWaiting.has(person)) ops.push(['SADD', keys.waitingOn(person), after.id]);
-  const wasOpen = before !== undefined && OPEN.has(before.status);
-  if (OPEN.has(after.status) !== wasOpen) {
-    const op = wasOpen ? 'SREM' : 'SADD';
-    ops.push([op, keys.openBy(after.requester), after.id], [op, keys.openByResource(after.resource, after.requester), after.id]);
-  }
-  const holds = HOLDS_ACCESS.has(after.status) && 'window' in after;
-  if (holds) ops.push(['ZADD', keys.holdingAccessByEnd(), `${after.window.end}|${after.id}`]);
-  else if (before && HOLDS_ACCESS.has(before.status)) ops.push(['ZREM', keys.holdingAccessByEnd(), after.id]);
-  return ops;
 }
 
 function parseRecord(json: string): AccessRequest {

@@ -17,7 +17,7 @@ import {
   type JwtIssuerOptions,
 } from '../../../src/issuers/jwt/jwt-issuer.js';
 import { noneIssuerFactory } from '../../../src/issuers/none/none-issuer.js';
-import { builtinIssuerFactories } from '../../../src/issuers/registry.js';
+import { bindIssuer, buildIssuer, builtinIssuerFactories } from '../../../src/issuers/registry.js';
 import { formatTimestamp } from '../../../src/core/domain/timestamp.js';
 
 const SECRET = 'introspection-secret-0123456789';
@@ -68,7 +68,7 @@ function grant(overrides: Partial<GrantContext> = {}): GrantContext {
 }
 
 async function issuerIn(dir = dataDir, settings: Record<string, unknown> = {}, name = 'tokens'): Promise<JwtIssuer> {
-  return createJwtIssuer(name, { introspectionToken: SECRET, ...settings }, store.env(dir), options);
+  return createJwtIssuer(name, JwtSettingsSchema.parse({ introspectionToken: SECRET, ...settings }), store.env(dir), options);
 }
 
 const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
@@ -158,7 +158,8 @@ describe('jwt issuer: tokens', () => {
   });
 
   it('refuses invalid params at issue time with a non-retryable IssuerError', async () => {
-    const issuer = await issuerIn();
+    // Bound by the registry, as the core gets it: params arrive as the policy holds them.
+    const issuer = bindIssuer(jwtIssuerFactory, 'tokens', await issuerIn());
     const error = await issuer.issue(grant({ params: { claims: { exp: 1 } } })).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(IssuerError);
     expect((error as IssuerError).retryable).toBe(false);
@@ -254,7 +255,7 @@ describe('jwt issuer: keys', () => {
   });
 
   it('a lock held by another process makes rotation a retryable failure; a lock left by a crash is cleared', async () => {
-    const issuer = await createJwtIssuer('tokens', { introspectionToken: SECRET }, store.env(dataDir), { ...options, lockTimeoutMs: 100 });
+    const issuer = await createJwtIssuer('tokens', JwtSettingsSchema.parse({ introspectionToken: SECRET }), store.env(dataDir), { ...options, lockTimeoutMs: 100 });
     const lock = path.join(dataDir, 'jwt', 'tokens', 'keys.json.lock');
     await writeFile(lock, '424242\n');
     const error = await issuer.rotateKey().catch((e: unknown) => e);
@@ -518,8 +519,8 @@ describe('jwt issuer: schemas and registration', () => {
     expect(JwtSettingsSchema.safeParse({ introspectionToken: SECRET, issuer: '' }).success).toBe(false);
   });
 
-  it('createJwtIssuer refuses invalid settings with a non-retryable error', async () => {
-    await expect(createJwtIssuer('tokens', { introspectionToken: 'short' }, store.env(dataDir))).rejects.toMatchObject({
+  it('the registry refuses invalid jwt settings with a non-retryable error', async () => {
+    await expect(buildIssuer(jwtIssuerFactory, 'tokens', { introspectionToken: 'short' }, store.env(dataDir))).rejects.toMatchObject({
       name: 'IssuerError',
       retryable: false,
     });

@@ -3,6 +3,7 @@ import { ManualClock } from '../../../src/core/ports/clock.js';
 import type { JitCore } from '../../../src/core/services/create-core.js';
 import type { JobOutcome } from '../../../src/core/services/grant-jobs.js';
 import { MemoryScheduler } from '../../../src/jobs/memory-scheduler.js';
+import { IssuerError, UpstreamError } from '../../../src/core/domain/errors.js';
 
 type Jobs = JitCore['jobs'];
 
@@ -102,5 +103,28 @@ describe('memory scheduler', () => {
     await scheduler.cancelReannounce('JIT-4');
     await scheduler.advance(10_000);
     expect(calls).toHaveLength(3);
+  });
+
+  it('gives a notification up at once on any UpstreamError that retrying cannot fix; waits its Retry-After on one that it can', async () => {
+    expect.hasAssertions();
+    const clock = new ManualClock(0);
+    const scheduler = new MemoryScheduler({ clock, retry: { baseMs: 10, capMs: 10 } });
+    let n = 0;
+    const { core, calls } = scripted({
+      deliver: () => {
+        n += 1;
+        if (n === 1) throw new IssuerError('the far side says no (test)', false);
+        if (n === 2) throw new UpstreamError('rate-limited (test)', true, { retryAfterMs: 30 });
+        return { kind: 'done' };
+      },
+    }, clock);
+    scheduler.connect(core);
+    await scheduler.notify({ kind: 'card', requestId: 'JIT-5' });
+    await scheduler.advance(1000);
+    expect(calls.map((c) => c.split('@')[1])).toEqual(['0']);
+    await scheduler.notify({ kind: 'card', requestId: 'JIT-5' });
+    await scheduler.advance(1000);
+    expect(calls.map((c) => c.split('@')[1])).toEqual(['0', '1000', '1030']);
+    expect(scheduler.pending()).toEqual([]);
   });
 });

@@ -1,14 +1,16 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { IssuerError, type GrantContext } from '../../../../src/core/ports/issuer.js';
+import { GitHubParamsSchema, type GitHubParams } from '../../../../src/issuers/github/github-schemas.js';
 import type { GitHubIssuer } from '../../../../src/issuers/github/github-issuer.js';
 import { contractGrant } from '../../../contract/issuer-contract.js';
 import { startGitHubScene, type GitHubScene } from '../../../fakes/fake-github-scene.js';
 
 let n = 0;
-function grant(login: string, params: Record<string, unknown>, minutes = 60): GrantContext {
+function grant(login: string, params: Record<string, unknown>, minutes = 60): GrantContext<GitHubParams> {
   n += 1;
   const start = Date.now();
-  return contractGrant({ grantId: `JIT-${9000 + n}`, person: { name: login.replace(/-gh$/, ''), github: login }, params, window: { start, end: start + minutes * 60_000 } });
+  // The issuer gets params as the registry hands them over: parsed.
+  return { ...contractGrant({ grantId: `JIT-${9000 + n}`, person: { name: login.replace(/-gh$/, ''), github: login }, window: { start, end: start + minutes * 60_000 } }), params: GitHubParamsSchema.parse(params) };
 }
 
 async function rejection(promise: Promise<unknown>): Promise<IssuerError> {
@@ -190,7 +192,7 @@ describe('github issuer: repository collaborators', () => {
   });
 
   it('a person without a GitHub login is refused with a message that says how to fix it', async () => {
-    const g = contractGrant({ person: { name: 'dave' }, params: { repo: 'acme/app', permission: 'push' } });
+    const g = { ...contractGrant({ person: { name: 'dave' } }), params: GitHubParamsSchema.parse({ repo: 'acme/app', permission: 'push' }) };
     const error = await rejection(issuer.issue(g));
     expect(error.retryable).toBe(false);
     expect(error.message).toBe('dave has no GitHub login in the policy: add "github: <login>" under people.dave');
@@ -208,14 +210,14 @@ describe('github issuer: repository collaborators', () => {
   it('works against GitHub Enterprise Server under /api/v3', async () => {
     await scene.fake.stop();
     const { FakeGitHub } = await import('../../../fakes/fake-github.js');
-    const { createGitHubIssuer } = await import('../../../../src/issuers/github/github-issuer.js');
+    const { createGitHubIssuer, GitHubSettingsSchema } = await import('../../../../src/issuers/github/github-issuer.js');
     const ghes = new FakeGitHub({ pathPrefix: '/api/v3' });
     ghes.pats.add('ghes-token');
     ghes.addOrg('acme', { members: ['alice-gh'] });
     ghes.addRepo('acme/app');
     await ghes.start();
     try {
-      const onPrem = await createGitHubIssuer('ghes', { baseUrl: ghes.url, token: 'ghes-token' }, scene.env);
+      const onPrem = await createGitHubIssuer('ghes', GitHubSettingsSchema.parse({ baseUrl: ghes.url, token: 'ghes-token' }), scene.env);
       const g = grant('alice-gh', { repo: 'acme/app', permission: 'triage' });
       await onPrem.issue(g);
       expect(ghes.repos.get('acme/app')!.direct.get('alice-gh')).toBe('triage');

@@ -1,15 +1,16 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { IssuerError, type GrantContext } from '../../../../src/core/ports/issuer.js';
 import { githubIssuerFactory, webUrlOf } from '../../../../src/issuers/github/github-issuer.js';
-import { GitHubParamsSchema, GitHubSettingsSchema } from '../../../../src/issuers/github/github-schemas.js';
+import { GitHubParamsSchema, GitHubSettingsSchema, type GitHubParams } from '../../../../src/issuers/github/github-schemas.js';
 import { contractGrant } from '../../../contract/issuer-contract.js';
 import { startGitHubScene, type GitHubScene } from '../../../fakes/fake-github-scene.js';
 
 let n = 0;
-function grant(login: string | undefined, params: Record<string, unknown>, minutes = 60): GrantContext {
+function grant(login: string | undefined, params: Record<string, unknown>, minutes = 60): GrantContext<GitHubParams> {
   n += 1;
   const start = Date.now();
-  return contractGrant({ grantId: `JIT-${7000 + n}`, person: { name: 'someone', ...(login ? { github: login } : {}) }, params, window: { start, end: start + minutes * 60_000 } });
+  // The issuer gets params as the registry hands them over: parsed.
+  return { ...contractGrant({ grantId: `JIT-${7000 + n}`, person: { name: 'someone', ...(login ? { github: login } : {}) }, window: { start, end: start + minutes * 60_000 } }), params: GitHubParamsSchema.parse(params) };
 }
 
 describe('github issuer: team membership', () => {

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { IssuerError} from '../../../../src/core/ports/issuer.js';
 import { type GrantContext } from '../../../../src/core/ports/issuer.js';
-import { createVaultIssuer, type VaultIssuer } from '../../../../src/issuers/vault/vault-issuer.js';
+import { createVaultIssuer, VaultParamsSchema, VaultSettingsSchema, vaultIssuerFactory, type VaultIssuer, type VaultParams } from '../../../../src/issuers/vault/vault-issuer.js';
+import { bindIssuer } from '../../../../src/issuers/registry.js';
 import { contractGrant } from '../../../contract/issuer-contract.js';
 import { FakeVault } from '../../../fakes/fake-vault.js';
 import { MemoryIssuerState } from '../../../fakes/memory-issuer-state.js';
@@ -13,16 +14,17 @@ import { MemoryIssuerState } from '../../../fakes/memory-issuer-state.js';
 // One store for every issuer object in this file, as jitbot's Redis is for every process.
 const sharedState = new MemoryIssuerState();
 
-const grant = (minutes = 30): GrantContext => {
+// The issuer gets params as the registry hands them over: parsed.
+const grant = (minutes = 30): GrantContext<VaultParams> => {
   const start = Date.now();
-  return contractGrant({ params: { policies: ['deploy'] }, window: { start, end: start + minutes * 60_000 } });
+  return { ...contractGrant({ window: { start, end: start + minutes * 60_000 } }), params: VaultParamsSchema.parse({ policies: ['deploy'] }) };
 };
 
 describe('vault issuer', () => {
   let vault: FakeVault;
   let dataDir: string;
   const make = (settings: Record<string, unknown> = {}): Promise<VaultIssuer> =>
-    createVaultIssuer('vault', { address: vault.url, token: 'hvs.jitbot', timeoutMs: 1000, ...settings }, { dataDir, grantIsLive: async () => true, state: sharedState });
+    createVaultIssuer('vault', VaultSettingsSchema.parse({ address: vault.url, token: 'hvs.jitbot', timeoutMs: 1000, ...settings }), { dataDir, grantIsLive: async () => true, state: sharedState });
 
   beforeEach(async () => {
     vault = new FakeVault();
@@ -124,9 +126,10 @@ describe('vault issuer', () => {
   it('reads its own token from tokenFile, and refuses bad params before calling Vault', async () => {
     const file = path.join(dataDir, 'vault-token');
     writeFileSync(file, 'hvs.jitbot\n');
-    const issuer = await createVaultIssuer('vault', { address: vault.url, tokenFile: file }, { dataDir, grantIsLive: async () => true, state: sharedState });
+    const issuer = await createVaultIssuer('vault', VaultSettingsSchema.parse({ address: vault.url, tokenFile: file }), { dataDir, grantIsLive: async () => true, state: sharedState });
     await issuer.issue(grant());
-    await expect(issuer.issue(contractGrant({ params: { policies: ['x'], meta: { jitbot_grant: 'forged' } } }))).rejects.toMatchObject({ retryable: false });
+    const bound = bindIssuer(vaultIssuerFactory, 'vault', issuer);
+    await expect(bound.issue(contractGrant({ params: { policies: ['x'], meta: { jitbot_grant: 'forged' } } }))).rejects.toMatchObject({ retryable: false });
     expect(vault.server.log).toHaveLength(1);
   });
 });
@@ -153,16 +156,16 @@ describe('vault issuer over TLS', () => {
   });
 
   it('trusts the CA file and checks the certificate against serverName', async () => {
-    const issuer = await createVaultIssuer('tls', { address: vault.url, token: 'hvs.jitbot', caFile: path.join(dir, 'ca.pem'), serverName: 'vault.internal' }, { dataDir: dir, grantIsLive: async () => true, state: sharedState });
+    const issuer = await createVaultIssuer('tls', VaultSettingsSchema.parse({ address: vault.url, token: 'hvs.jitbot', caFile: path.join(dir, 'ca.pem'), serverName: 'vault.internal' }), { dataDir: dir, grantIsLive: async () => true, state: sharedState });
     const g = grant();
     await issuer.issue(g);
     expect(vault.liveForGrant(g.grantId)).toHaveLength(1);
   });
 
   it('without the CA, or with another server name, the certificate is refused (not retryable: a person must fix the settings)', async () => {
-    const untrusted = await createVaultIssuer('tls', { address: vault.url, token: 'hvs.jitbot' }, { dataDir: dir, grantIsLive: async () => true, state: sharedState });
+    const untrusted = await createVaultIssuer('tls', VaultSettingsSchema.parse({ address: vault.url, token: 'hvs.jitbot' }), { dataDir: dir, grantIsLive: async () => true, state: sharedState });
     await expect(untrusted.issue(grant())).rejects.toMatchObject({ retryable: false });
-    const wrongName = await createVaultIssuer('tls', { address: vault.url, token: 'hvs.jitbot', caFile: path.join(dir, 'ca.pem'), serverName: 'other.internal' }, { dataDir: dir, grantIsLive: async () => true, state: sharedState });
+    const wrongName = await createVaultIssuer('tls', VaultSettingsSchema.parse({ address: vault.url, token: 'hvs.jitbot', caFile: path.join(dir, 'ca.pem'), serverName: 'other.internal' }), { dataDir: dir, grantIsLive: async () => true, state: sharedState });
     await expect(wrongName.issue(grant())).rejects.toMatchObject({ retryable: false });
   });
 });

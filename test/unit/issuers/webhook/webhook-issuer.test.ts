@@ -45,7 +45,7 @@ describe('webhook issuer', () => {
   beforeEach(async () => {
     receiver = new WebhookReceiver();
     await receiver.start();
-    issuer = createWebhookIssuer('hook', { url: receiver.url, secret: receiver.secret, timeoutMs: 500, pollIntervalMs: 20, pollTimeoutMs: 500 });
+    issuer = createWebhookIssuer('hook', WebhookSettingsSchema.parse({ url: receiver.url, secret: receiver.secret, timeoutMs: 500, pollIntervalMs: 20, pollTimeoutMs: 500 }));
   });
   afterEach(async () => receiver.stop());
 
@@ -99,7 +99,7 @@ describe('webhook issuer', () => {
     const old = receiver.secret;
     const next = WebhookReceiver.newSecret();
     receiver.rotate([next]);
-    const rotated = createWebhookIssuer('hook', { url: receiver.url, secret: [next, old], timeoutMs: 500, pollIntervalMs: 20, pollTimeoutMs: 500 });
+    const rotated = createWebhookIssuer('hook', WebhookSettingsSchema.parse({ url: receiver.url, secret: [next, old], timeoutMs: 500, pollIntervalMs: 20, pollTimeoutMs: 500 }));
     const result = await rotated.issue(g);
     const ids = receiver.server.log.map((r) => r.headers['webhook-id']);
     expect(new Set(ids).size).toBe(1);
@@ -107,7 +107,7 @@ describe('webhook issuer', () => {
     expect(receiver.applied).toHaveLength(1);
     expect(receiver.rejected).toBe(0);
     // A deactivation is the same message whichever secret signs it, too.
-    const before = createWebhookIssuer('hook', { url: receiver.url, secret: old });
+    const before = createWebhookIssuer('hook', WebhookSettingsSchema.parse({ url: receiver.url, secret: old }));
     receiver.rotate([old]);
     await before.revoke(g);
     receiver.rotate([next]);
@@ -178,7 +178,7 @@ describe('webhook issuer', () => {
   });
 
   it('a resource may name its own endpoint and secret; without any, the grant is refused clearly', async () => {
-    const bare = createWebhookIssuer('bare', {});
+    const bare = createWebhookIssuer('bare', WebhookSettingsSchema.parse({}));
     const error = await rejection(bare.issue(grant()));
     expect(error).toMatchObject({ retryable: false, message: expect.stringMatching(/no url for prod-deploy/) });
     await bare.issue(grant({ params: { url: receiver.url, secret: receiver.secret } }));
