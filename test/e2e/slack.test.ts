@@ -12,6 +12,7 @@ import { FakeSlackSender } from '../fakes/fake-slack-sender.js';
 import { WebhookReceiver } from '../fakes/webhook-receiver.js';
 import { runJitbot, startJitbot, type JitbotProcess } from '../support/jitbot-process.js';
 import { deleteByPrefix, uniquePrefix } from '../support/redis.js';
+import { TIMING, timing } from '../support/timing.js';
 
 // The real `jitbot start` process, driven over HTTP with signed Slack payloads, against a fake Slack
 // Web API on loopback. One process serves the whole file; tests use their own requests.
@@ -236,7 +237,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   const summary = sender?.latencySummary();
-  if (summary) {
+  if (summary && TIMING) {
     console.log(
       `Slack ack latency over ${summary.count} signed requests: p50 ${summary.p50.toFixed(1)} ms, p99 ${summary.p99.toFixed(1)} ms, max ${summary.max.toFixed(1)} ms`,
     );
@@ -960,7 +961,8 @@ describe('Slack: Web API failures', () => {
       const request = await store.get(id);
       return request?.status === 'expired' ? request : undefined;
     }, 25_000);
-    expect(ended.status === 'expired' && ended.endedAt - active.window.end).toBeLessThan(3000);
+    expect(ended.status).toBe('expired');
+    timing('Slack 429 on every DM: revoked after the end', ended.status === 'expired' ? ended.endedAt - active.window.end : Infinity, 3000);
     await until('the card to show the end', () => cardUpdates(id).some((u) => allText(u.args.blocks).includes('Ended: expired')));
     const refused = fake.callsOf('chat.postMessage', (c) => c.fault === 'rate_limited' && c.at > started && c.args.channel === fake.dmChannelOf(U.alice));
     expect(refused.length).toBeGreaterThanOrEqual(3);
@@ -984,10 +986,10 @@ describe('Slack: Web API failures', () => {
     expect(dmsTo(U.alice, (t) => t.includes(id) && t.includes('expires soon'))).toHaveLength(0);
   }, 90_000);
 
-  it('keeps acknowledging within Slack’s 3 seconds throughout', () => {
+  it('keeps acknowledging throughout (Slack’s 3 seconds: held by test:timing and npm run bench)', () => {
     const summary = sender.latencySummary();
     expect(summary.count).toBeGreaterThan(50);
-    expect(summary.p99).toBeLessThan(1000);
-    expect(summary.max).toBeLessThan(2500);
+    timing('Slack ack latency p99', summary.p99, 1000);
+    timing('Slack ack latency max', summary.max, 2500);
   });
 });

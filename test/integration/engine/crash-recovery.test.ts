@@ -9,6 +9,7 @@ import { IssuerOracle } from '../../fakes/issuer-oracle.js';
 import type { FaultPoint } from '../../fakes/http-oracle-issuer.js';
 import { person, startEngine, waitFor, type Engine } from '../../support/engine.js';
 import { uniquePrefix } from '../../support/redis.js';
+import { timing } from '../../support/timing.js';
 
 const ROOT = path.join(import.meta.dirname, '..', '..', '..');
 const children: ChildProcess[] = [];
@@ -77,9 +78,13 @@ describe('crash recovery with worker processes and a far-side oracle', () => {
     const record = oracle.credentials.get(r.id)!;
     expect(record.revokedAt).toBeDefined();
     const overrun = record.revokedAt! - (active.status === 'active' ? active.window.end : 0);
-    expect(overrun).toBeLessThan(3000);
+    // On time: not before the end (the engine's early tolerance is 50 ms here), and once; how late is
+    // a figure, held to a limit by test:timing.
+    expect(overrun).toBeGreaterThanOrEqual(-50);
+    expect(record.revokeCalls).toBe(1);
+    timing('kill -9 after the issuer answered: revoked after the end', overrun, 3000);
     expect(ended.status).toBe('expired');
-    expect(Date.now() - restartedAt).toBeLessThan(30_000);
+    timing('kill -9 after the issuer answered: worker restart to expired', Date.now() - restartedAt, 30_000);
     expect(await app.core.deps.store.verifyAudit()).toMatchObject({ ok: true });
   });
 
@@ -98,8 +103,9 @@ describe('crash recovery with worker processes and a far-side oracle', () => {
     await waitFor('expired', async () => (await app.core.deps.store.get(r.id))?.status === 'expired', 20_000);
     const record = oracle.credentials.get(r.id)!;
     const overrun = record.revokedAt! - (active.status === 'active' ? active.window.end : 0);
+    expect(overrun).toBeGreaterThanOrEqual(-50);
     // Bound: the worker start plus lock duration (2 s) plus the stalled check (0.5 s) plus a little.
-    expect(overrun).toBeLessThan(8000);
+    timing('kill -9 mid-revoke: revoked after the end', overrun, 8000);
     expect(record.revokeCalls).toBe(1);
     expect(await app.core.deps.store.verifyAudit()).toMatchObject({ ok: true });
   });
@@ -156,7 +162,8 @@ describe('Redis killed and restarted with AOF between approval and the end', () 
       await waitFor('expired', async () => (await core.deps.store.get(r.id).catch(() => undefined))?.status === 'expired', 20_000);
       const record = engine.issuer.credentials.get(r.id)!;
       const overrun = record.revokedAt! - (active.status === 'active' ? active.window.end : 0);
-      expect(overrun).toBeLessThan(4000);
+      expect(overrun).toBeGreaterThanOrEqual(-50);
+      timing('Redis restarted with AOF: revoked after the end', overrun, 4000);
       expect(record.revokeCalls).toBe(1);
       expect(await core.deps.store.verifyAudit()).toMatchObject({ ok: true });
     } finally {
