@@ -7,6 +7,7 @@ import type { Policy } from '../../src/core/policy/policy-schema.js';
 import type { GrantContext, IssueResult, Issuer } from '../../src/core/ports/issuer.js';
 import { silentLogger } from '../../src/core/ports/logger.js';
 import { builtinIssuerFactories } from '../../src/issuers/registry.js';
+import { poll } from '../../test/support/wait-for.js';
 
 /** Slack ids of the benchmark's people. */
 export const SLACK_IDS = { alice: 'U0ALICE', dave: 'U0DAVE', erin: 'U0ERIN', bob: 'U0BOB', carol: 'U0CAROL' } as const;
@@ -201,15 +202,13 @@ export async function seedPendingRequests(app: JitbotApp, count: number, inFligh
 
 /** Waits until none of the app's queues has waiting or running jobs (delayed ones do not count). */
 export async function drainQueues(app: JitbotApp, timeoutMs = 60_000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  const idle = async () => {
     let busy = 0;
     for (const queue of Object.values(app.scheduler.queues)) {
       const counts = await queue.getJobCounts('wait', 'active', 'prioritized');
       busy += (counts.wait ?? 0) + (counts.active ?? 0) + (counts.prioritized ?? 0);
     }
-    if (busy === 0) return true;
-    if (Date.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+    return busy === 0;
+  };
+  return (await poll(idle, timeoutMs, 50)) === true;
 }

@@ -9,6 +9,7 @@ import { FakeSlackSender } from '../fakes/fake-slack-sender.js';
 import { FakeSlackSocket } from '../fakes/fake-slack-socket.js';
 import { startJitbot, type JitbotProcess } from '../support/jitbot-process.js';
 import { deleteByPrefix, uniquePrefix } from '../support/redis.js';
+import { waitFor, type Check } from '../support/wait-for.js';
 import { TIMING, timing } from '../support/timing.js';
 
 // Socket Mode (SLACK_APP_TOKEN): the real `jitbot start` opens apps.connections.open on the fake Web API
@@ -42,15 +43,9 @@ let dir = '';
 // Builds Slack payloads (the signing secret is not used over a socket).
 const build = new FakeSlackSender({ baseUrl: () => '', signingSecret: 'unused' });
 
-async function until<T>(what: string, check: () => T | undefined | false, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n--- jitbot stderr ---\n${jitbot.stderr().slice(-3000)}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+/** The shared waitFor, with the tail of jitbot's log in the error when the wait runs out. */
+const until = <T>(what: string, check: Check<T>, timeoutMs = 15_000): Promise<T> =>
+  waitFor(what, check, timeoutMs, 25, () => `--- jitbot stderr ---\n${jitbot.stderr().slice(-3000)}`);
 
 const allText = (value: unknown): string => JSON.stringify(value ?? '');
 

@@ -12,6 +12,7 @@ import { FakeSlackSender } from '../fakes/fake-slack-sender.js';
 import { WebhookReceiver } from '../fakes/webhook-receiver.js';
 import { runJitbot, startJitbot, type JitbotProcess } from '../support/jitbot-process.js';
 import { deleteByPrefix, uniquePrefix } from '../support/redis.js';
+import { waitFor, type Check } from '../support/wait-for.js';
 import { TIMING, timing } from '../support/timing.js';
 
 // The real `jitbot start` process, driven over HTTP with signed Slack payloads, against a fake Slack
@@ -91,15 +92,9 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function until<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n--- jitbot stderr (tail) ---\n${jitbot.stderr().slice(-4000)}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+/** The shared waitFor, with the tail of jitbot's log in the error when the wait runs out. */
+const until = <T>(what: string, check: Check<T>, timeoutMs = 15_000): Promise<T> =>
+  waitFor(what, check, timeoutMs, 25, () => `--- jitbot stderr (tail) ---\n${jitbot.stderr().slice(-4000)}`);
 
 const base = (): string => `http://127.0.0.1:${port}`;
 const nextTag = (label: string): string => `${label}-${++tagCounter}`;
