@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AccessRequest } from '../../../src/core/domain/access-request.js';
 import { FakeIssuer } from '../../fakes/fake-issuer.js';
 import { person, startEngine, waitFor, type Engine } from '../../support/engine.js';
 import { uniquePrefix } from '../../support/redis.js';
+import { seedActiveGrants as seedGrants } from '../../support/seed-grants.js';
 import { TIMING, timing } from '../../support/timing.js';
 
 const engines: Engine[] = [];
@@ -16,40 +16,16 @@ async function engine(options: Parameters<typeof startEngine>[0] = {}): Promise<
 }
 
 /** Stores `count` active grants that all end at `endAt`, each with its revoke job, as the issue job would. */
-async function seedActiveGrants(e: Engine, count: number, endAt: number): Promise<string[]> {
-  const { store, scheduler } = e.app.core.deps;
-  const ids: string[] = [];
-  const batch = 200;
-  for (let i = 0; i < count; i += batch) {
-    await Promise.all(
-      Array.from({ length: Math.min(batch, count - i) }, async () => {
-        const id = await store.nextId();
-        const now = Date.now();
-        const grant: AccessRequest = {
-          id,
-          resource: 'deploy',
-          requester: 'alice',
-          durationMs: Math.max(1, endAt - now), // positive even if seeding outlasts the end on a busy machine
-          reason: 'load',
-          createdAt: now,
-          version: 0,
-          via: 'console',
-          approvalsRequired: 1,
-          approvals: [{ person: 'bob', at: now, via: 'console' }],
-          status: 'active',
-          decidedAt: now,
-          window: { start: now, end: endAt },
-          receipt: { summary: 'seeded', details: {}, revokeState: {} },
-          extensions: [],
-        };
-        await store.create(grant, { type: 'grant.issued', requestId: id, actor: { kind: 'system' }, data: { seeded: true } });
-        e.issuer.credentials.set(id, { grantId: id, person: 'alice', issuedAt: now, windowEnd: endAt, issueCalls: 1, revokeCalls: 0 });
-        await scheduler.revokeAt(id, endAt);
-        ids.push(id);
-      }),
-    );
-  }
-  return ids;
+function seedActiveGrants(e: Engine, count: number, endAt: number): Promise<string[]> {
+  return seedGrants(e.app.core.deps, {
+    count,
+    endAt: () => endAt,
+    resource: 'deploy',
+    requesters: ['alice'],
+    approver: 'bob',
+    label: 'seeded',
+    onSeeded: (grant) => e.issuer.credentials.set(grant.id, { grantId: grant.id, person: 'alice', issuedAt: grant.createdAt, windowEnd: endAt, issueCalls: 1, revokeCalls: 0 }),
+  });
 }
 
 describe('revocation under failure and load', () => {
