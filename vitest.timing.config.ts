@@ -10,7 +10,7 @@ const root = import.meta.dirname;
 const timed = readdirSync(path.join(root, 'test'), { recursive: true, encoding: 'utf8' })
   .filter((file) => file.endsWith('.test.ts'))
   .map((file) => `test/${file.split(path.sep).join('/')}`)
-  .filter((file) => readFileSync(path.join(root, file), 'utf8').includes('support/timing.js'));
+  .filter((file) => /from '(?:\.\.?\/)+support\/timing\.js'/.test(readFileSync(path.join(root, file), 'utf8')));
 
 export default defineConfig({
   ...base,
