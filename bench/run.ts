@@ -23,6 +23,7 @@ import { CpuAccount, describeMachine } from './support/machine.js';
 import { info } from './support/redis-probe.js';
 import { machineLines, markdownTable, renderMarkdown, targetTable, type BenchReport } from './support/report.js';
 import { sleep } from './support/stats.js';
+import { deleteByPrefix } from '../test/support/redis-keys.js';
 
 const SCENARIOS: { id: string; title: string; run: Scenario }[] = [
   { id: 'ack', title: '1. Slack ack latency', run: slackAck },
@@ -114,14 +115,7 @@ async function main(): Promise<void> {
 
   let prefixes = 0;
   const made: string[] = [];
-  const deletePrefix = async (prefix: string) => {
-    let cursor = '0';
-    do {
-      const [next, keys] = await admin.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 5000);
-      cursor = next;
-      if (keys.length) await admin.unlink(...keys);
-    } while (cursor !== '0');
-  };
+  const deletePrefix = (prefix: string) => deleteByPrefix(admin, prefix);
   const ctx: BenchContext = {
     config: args.config,
     redis,

@@ -1,12 +1,14 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { buildApp, type JitbotApp } from '../../src/app/build-app.js';
-import type { AccessRequest, IssueReceipt, RequestId } from '../../src/core/domain/access-request.js';
+import type { IssueReceipt, RequestId } from '../../src/core/domain/access-request.js';
 import { loadPolicy } from '../../src/config/load-policy.js';
 import type { Policy } from '../../src/core/policy/policy-schema.js';
 import type { GrantContext, IssueResult, Issuer } from '../../src/core/ports/issuer.js';
 import { silentLogger } from '../../src/core/ports/logger.js';
 import { builtinIssuerFactories } from '../../src/issuers/registry.js';
+import { seedActiveGrants as seedGrants } from '../../test/support/seed-grants.js';
+import { poll } from '../../test/support/wait-for.js';
 
 /** Slack ids of the benchmark's people. */
 export const SLACK_IDS = { alice: 'U0ALICE', dave: 'U0DAVE', erin: 'U0ERIN', bob: 'U0BOB', carol: 'U0CAROL' } as const;
@@ -139,47 +141,9 @@ export async function startInProcess(options: InProcessOptions): Promise<JitbotA
   return app;
 }
 
-/**
- * Writes `count` active grants the way the issue job leaves them: the record (through the real
- * store's atomic create, with its audit event) and the revoke job (through the real scheduler), at
- * most `inFlight` at a time. `endAt(i)` gives each grant's end.
- */
-export async function seedActiveGrants(app: JitbotApp, count: number, endAt: (i: number) => number, inFlight = 500): Promise<RequestId[]> {
-  const { store, scheduler } = app;
-  const ids: RequestId[] = new Array<RequestId>(count);
-  let next = 0;
-  const worker = async () => {
-    for (;;) {
-      const i = next++;
-      if (i >= count) return;
-      const id = await store.nextId();
-      const now = Date.now();
-      const end = endAt(i);
-      const requester = REQUESTERS[i % REQUESTERS.length]!;
-      const grant: AccessRequest = {
-        id,
-        resource: RESOURCE,
-        requester,
-        durationMs: Math.max(1000, end - now),
-        reason: 'benchmark',
-        createdAt: now,
-        version: 0,
-        via: 'console',
-        approvalsRequired: 1,
-        approvals: [{ person: APPROVER, at: now, via: 'console' }],
-        status: 'active',
-        decidedAt: now,
-        window: { start: now, end },
-        receipt: { summary: 'benchmark credential', details: {}, revokeState: {} },
-        extensions: [],
-      };
-      await store.create(grant, { type: 'grant.issued', requestId: id, actor: { kind: 'system' }, data: { seeded: true, windowEnd: end } });
-      await scheduler.revokeAt(id, end);
-      ids[i] = id;
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(inFlight, count) }, worker));
-  return ids;
+/** Writes `count` active grants with their revoke jobs (the tests' seeding, with the benchmark's people). */
+export function seedActiveGrants(app: JitbotApp, count: number, endAt: (i: number) => number, inFlight = 500): Promise<RequestId[]> {
+  return seedGrants(app, { count, endAt, inFlight, resource: RESOURCE, requesters: REQUESTERS, approver: APPROVER, label: 'benchmark credential' });
 }
 
 /** Creates `count` pending requests through the real use case (as `/jit request` does), `inFlight` at a time. */
@@ -201,15 +165,13 @@ export async function seedPendingRequests(app: JitbotApp, count: number, inFligh
 
 /** Waits until none of the app's queues has waiting or running jobs (delayed ones do not count). */
 export async function drainQueues(app: JitbotApp, timeoutMs = 60_000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  const idle = async () => {
     let busy = 0;
     for (const queue of Object.values(app.scheduler.queues)) {
       const counts = await queue.getJobCounts('wait', 'active', 'prioritized');
       busy += (counts.wait ?? 0) + (counts.active ?? 0) + (counts.prioritized ?? 0);
     }
-    if (busy === 0) return true;
-    if (Date.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+    return busy === 0;
+  };
+  return (await poll(idle, timeoutMs, 50)) === true;
 }

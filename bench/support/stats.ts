@@ -1,4 +1,5 @@
 /** Latency and rate summaries, and the medians of repeated runs that BENCHMARKS.md reports. */
+import { poll } from '../../test/support/wait-for.js';
 
 export interface Summary {
   count: number;
@@ -78,12 +79,7 @@ export function formatCount(value: number, digits = 0): string {
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Polls until `check` is truthy; returns false (does not throw) when `timeoutMs` runs out. */
+/** Polls until `check` is truthy; returns false (does not throw) when `timeoutMs` runs out. The tests' poll. */
 export async function pollUntil(check: () => boolean | Promise<boolean>, timeoutMs: number, everyMs = 20): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() > deadline) return false;
-    await sleep(everyMs);
-  }
+  return (await poll(check, timeoutMs, everyMs)) === true;
 }

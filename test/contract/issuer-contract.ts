@@ -95,6 +95,7 @@ export function describeIssuerContract(name: string, setup: () => Promise<Issuer
     const tellsRevocation = (): boolean => subject.verifyTellsRevocation ?? true;
 
     it('issues access that is in place', async () => {
+      expect.hasAssertions();
       const grant = subject.grant();
       const result = await subject.issuer.issue(grant);
       expect(IssueReceiptSchema.safeParse(result.receipt).success).toBe(true);
@@ -104,6 +105,7 @@ export function describeIssuerContract(name: string, setup: () => Promise<Issuer
     });
 
     it('issue is idempotent: twice has the effect of once, and one revoke ends both', async () => {
+      expect.hasAssertions();
       const grant = subject.grant();
       const first = await subject.issuer.issue(grant);
       const second = await subject.issuer.issue(grant);
@@ -124,17 +126,20 @@ export function describeIssuerContract(name: string, setup: () => Promise<Issuer
     });
 
     it('issue is idempotent under concurrency (a retried job racing the first)', async () => {
+      expect.hasAssertions();
       const grant = subject.grant();
       const results = await Promise.all([subject.issuer.issue(grant), subject.issuer.issue(grant)]);
+      for (const result of results) expect(IssueReceiptSchema.safeParse(result.receipt).success).toBe(true);
       for (const result of results) if (subject.isLive) expect(await live(grant, result)).toBe(true);
-      await subject.issuer.revoke(grant, stored(results[0]!.receipt));
+      await expect(subject.issuer.revoke(grant, stored(results[0]!.receipt))).resolves.toBeUndefined();
       for (const result of results) if (subject.isLive) expect(await live(grant, result)).toBe(false);
     });
 
     it('revoke after issue ends the access, and verify says so', async () => {
+      expect.hasAssertions();
       const grant = subject.grant();
       const result = await subject.issuer.issue(grant);
-      await subject.issuer.revoke(grant, stored(result.receipt));
+      await expect(subject.issuer.revoke(grant, stored(result.receipt))).resolves.toBeUndefined();
       if (subject.isLive) expect(await live(grant, result)).toBe(false);
       if (subject.issuer.verify) {
         const answer = await verified(grant, result);
@@ -144,6 +149,7 @@ export function describeIssuerContract(name: string, setup: () => Promise<Issuer
     });
 
     it('revoke is idempotent: a second revoke succeeds and changes nothing', async () => {
+      expect.hasAssertions();
       const grant = subject.grant();
       const result = await subject.issuer.issue(grant);
       await subject.issuer.revoke(grant, stored(result.receipt));
@@ -153,31 +159,35 @@ export function describeIssuerContract(name: string, setup: () => Promise<Issuer
     });
 
     it('revoke of a grant never issued succeeds', async () => {
+      expect.hasAssertions();
       await expect(subject.issuer.revoke(subject.grant(), undefined)).resolves.toBeUndefined();
     });
 
     it('revoke without a receipt removes what issue made (the core does this after a failed issue)', async (context) => {
-      if (subject.revokesWithoutReceipt === false) context.skip();
+      expect.hasAssertions();
+      if (subject.revokesWithoutReceipt === false) context.skip(`${name} cannot find what it issued without the receipt`);
       const grant = subject.grant();
       const result = await subject.issuer.issue(grant);
-      await subject.issuer.revoke(grant, undefined);
+      await expect(subject.issuer.revoke(grant, undefined)).resolves.toBeUndefined();
       if (subject.isLive) expect(await live(grant, result)).toBe(false);
       if (subject.issuer.verify && tellsRevocation()) expect(await verified(grant, result)).toBe(false);
     });
 
-    it('the receipt never carries the secret, not even in part', async () => {
+    it('the receipt never carries the secret, not even in part', async (context) => {
+      expect.hasAssertions();
       const grant = subject.grant();
       const result = await subject.issuer.issue(grant);
       const receipt = JSON.stringify(result.receipt);
-      if (result.secret) {
-        expect(result.secret.value.length).toBeGreaterThan(0);
-        expect(receipt.includes(result.secret.value)).toBe(false);
-        expect(leaks(receipt, result.secret.value)).toBe(false);
-      }
+      const secret = result.secret?.value;
+      if (secret === undefined) return context.skip(`${name} hands out no secret, so there is none to leak`);
+      expect(secret.length).toBeGreaterThan(0);
+      expect(receipt.includes(secret)).toBe(false);
+      expect(leaks(receipt, secret)).toBe(false);
     });
 
     it('refuses params it cannot use, with a non-retryable IssuerError', async (context) => {
-      if (!subject.invalidParams) context.skip();
+      expect.hasAssertions();
+      if (!subject.invalidParams) context.skip(`${name} takes no params, so none can be wrong`);
       const error = await rejection(subject.issuer.issue(subject.grant({ params: subject.invalidParams ?? {} })));
       expect(error).toBeInstanceOf(IssuerError);
       expect((error as IssuerError).retryable).toBe(false);
@@ -185,8 +195,9 @@ export function describeIssuerContract(name: string, setup: () => Promise<Issuer
 
     for (const kind of ['retryable', 'permanent'] as const) {
       it(`a ${kind} failure is an IssuerError with retryable=${kind === 'retryable'}, and recovery works`, async (context) => {
+        expect.hasAssertions();
         const inject = subject.failures?.[kind];
-        if (!inject) return context.skip();
+        if (!inject) return context.skip(`no ${kind} failure can be injected into ${name}`);
         const before = subject.grant();
         const issuedBefore = await subject.issuer.issue(before);
         const grant = subject.grant();

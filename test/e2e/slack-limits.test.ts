@@ -10,6 +10,7 @@ import { FakeSlack } from '../fakes/fake-slack.js';
 import { FakeSlackSender } from '../fakes/fake-slack-sender.js';
 import { startJitbot, type JitbotProcess } from '../support/jitbot-process.js';
 import { deleteByPrefix, uniquePrefix } from '../support/redis.js';
+import { waitFor, type Check } from '../support/wait-for.js';
 
 // Request limits and policy names against the real `jitbot start` process, over signed Slack HTTP
 // requests, with the default limits (5 open, 10 a minute) and a fake Slack Web API on loopback.
@@ -67,15 +68,9 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function until<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n--- jitbot stderr (tail) ---\n${jitbot.stderr().slice(-4000)}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+/** The shared waitFor, with the tail of jitbot's log in the error when the wait runs out. */
+const until = <T>(what: string, check: Check<T>, timeoutMs = 15_000): Promise<T> =>
+  waitFor(what, check, timeoutMs, 25, () => `--- jitbot stderr (tail) ---\n${jitbot.stderr().slice(-4000)}`);
 
 const base = (): string => `http://127.0.0.1:${port}`;
 

@@ -9,6 +9,8 @@ import { FakeSlackSender } from '../fakes/fake-slack-sender.js';
 import { FakeSlackSocket } from '../fakes/fake-slack-socket.js';
 import { startJitbot, type JitbotProcess } from '../support/jitbot-process.js';
 import { deleteByPrefix, uniquePrefix } from '../support/redis.js';
+import { waitFor, type Check } from '../support/wait-for.js';
+import { TIMING, timing } from '../support/timing.js';
 
 // Socket Mode (SLACK_APP_TOKEN): the real `jitbot start` opens apps.connections.open on the fake Web API
 // and a WebSocket to a fake Socket Mode endpoint; envelopes go in, acks come back over the socket.
@@ -41,15 +43,9 @@ let dir = '';
 // Builds Slack payloads (the signing secret is not used over a socket).
 const build = new FakeSlackSender({ baseUrl: () => '', signingSecret: 'unused' });
 
-async function until<T>(what: string, check: () => T | undefined | false, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n--- jitbot stderr ---\n${jitbot.stderr().slice(-3000)}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+/** The shared waitFor, with the tail of jitbot's log in the error when the wait runs out. */
+const until = <T>(what: string, check: Check<T>, timeoutMs = 15_000): Promise<T> =>
+  waitFor(what, check, timeoutMs, 25, () => `--- jitbot stderr ---\n${jitbot.stderr().slice(-3000)}`);
 
 const allText = (value: unknown): string => JSON.stringify(value ?? '');
 
@@ -91,7 +87,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  if (socket?.acks.length) {
+  if (socket?.acks.length && TIMING) {
     const sorted = socket.acks.map((a) => a.ms).sort((a, b) => a - b);
     console.log(`Socket Mode ack latency over ${sorted.length} envelopes: p50 ${sorted[Math.floor(sorted.length / 2)]!.toFixed(1)} ms, max ${sorted.at(-1)!.toFixed(1)} ms`);
   }
@@ -116,7 +112,7 @@ describe('Slack over Socket Mode', () => {
   it('acks a slash command, an Approve click and app_home_opened over the socket, and does the work after', async () => {
     const command = Object.fromEntries(new URLSearchParams(build.command({ userId: 'U0ALICE', text: 'request deploy 1m over the socket', responseUrl: fake.responseUrl('sm-cmd') })));
     const commandAck = await socket.waitForAck(socket.send('slash_commands', command));
-    expect(commandAck.ms).toBeLessThan(1000);
+    timing('Socket Mode ack of a slash command', commandAck.ms, 1000);
     const reply = await fake.waitForResponse('sm-cmd');
     expect(reply.body.response_type).toBe('ephemeral');
     const id = /JIT-\d+/.exec(String(reply.body.text))![0];
@@ -125,7 +121,7 @@ describe('Slack over Socket Mode', () => {
 
     const click = JSON.parse(new URLSearchParams(build.buttonClick({ userId: 'U0BOB', actionId: 'jit_approve', value: id, responseUrl: fake.responseUrl('sm-click') })).get('payload')!) as Json;
     const clickAck = await socket.waitForAck(socket.send('interactive', click));
-    expect(clickAck.ms).toBeLessThan(1000);
+    timing('Socket Mode ack of a click', clickAck.ms, 1000);
     expect((await fake.waitForResponse('sm-click')).body.text).toBe(`You approved ${id}; access is being issued to alice.`);
     await until('the active DM', () => fake.okCallsOf('chat.postMessage', (c) => c.args.channel === 'D0ALICE' && allText(c.args.blocks).includes(`${id} approved and active`))[0]);
 

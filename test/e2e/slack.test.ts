@@ -12,6 +12,8 @@ import { FakeSlackSender } from '../fakes/fake-slack-sender.js';
 import { WebhookReceiver } from '../fakes/webhook-receiver.js';
 import { runJitbot, startJitbot, type JitbotProcess } from '../support/jitbot-process.js';
 import { deleteByPrefix, uniquePrefix } from '../support/redis.js';
+import { waitFor, type Check } from '../support/wait-for.js';
+import { TIMING, timing } from '../support/timing.js';
 
 // The real `jitbot start` process, driven over HTTP with signed Slack payloads, against a fake Slack
 // Web API on loopback. One process serves the whole file; tests use their own requests.
@@ -90,15 +92,9 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function until<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n--- jitbot stderr (tail) ---\n${jitbot.stderr().slice(-4000)}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+/** The shared waitFor, with the tail of jitbot's log in the error when the wait runs out. */
+const until = <T>(what: string, check: Check<T>, timeoutMs = 15_000): Promise<T> =>
+  waitFor(what, check, timeoutMs, 25, () => `--- jitbot stderr (tail) ---\n${jitbot.stderr().slice(-4000)}`);
 
 const base = (): string => `http://127.0.0.1:${port}`;
 const nextTag = (label: string): string => `${label}-${++tagCounter}`;
@@ -236,7 +232,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   const summary = sender?.latencySummary();
-  if (summary) {
+  if (summary && TIMING) {
     console.log(
       `Slack ack latency over ${summary.count} signed requests: p50 ${summary.p50.toFixed(1)} ms, p99 ${summary.p99.toFixed(1)} ms, max ${summary.max.toFixed(1)} ms`,
     );
@@ -960,7 +956,8 @@ describe('Slack: Web API failures', () => {
       const request = await store.get(id);
       return request?.status === 'expired' ? request : undefined;
     }, 25_000);
-    expect(ended.status === 'expired' && ended.endedAt - active.window.end).toBeLessThan(3000);
+    expect(ended.status).toBe('expired');
+    timing('Slack 429 on every DM: revoked after the end', ended.status === 'expired' ? ended.endedAt - active.window.end : Infinity, 3000);
     await until('the card to show the end', () => cardUpdates(id).some((u) => allText(u.args.blocks).includes('Ended: expired')));
     const refused = fake.callsOf('chat.postMessage', (c) => c.fault === 'rate_limited' && c.at > started && c.args.channel === fake.dmChannelOf(U.alice));
     expect(refused.length).toBeGreaterThanOrEqual(3);
@@ -984,10 +981,10 @@ describe('Slack: Web API failures', () => {
     expect(dmsTo(U.alice, (t) => t.includes(id) && t.includes('expires soon'))).toHaveLength(0);
   }, 90_000);
 
-  it('keeps acknowledging within Slack’s 3 seconds throughout', () => {
+  it('keeps acknowledging throughout (Slack’s 3 seconds: held by test:timing and npm run bench)', () => {
     const summary = sender.latencySummary();
     expect(summary.count).toBeGreaterThan(50);
-    expect(summary.p99).toBeLessThan(1000);
-    expect(summary.max).toBeLessThan(2500);
+    timing('Slack ack latency p99', summary.p99, 1000);
+    timing('Slack ack latency max', summary.max, 2500);
   });
 });

@@ -109,6 +109,7 @@ describe('Teams authentication in the real process', () => {
     expect(await redis.redis.get(`${redis.prefix}seq:request`)).toBeNull();
   });
 
+  // Two process starts, each bounded by 30 s: the test's own bound covers both on a busy machine.
   it('does not start when the credentials are incomplete', async () => {
     const result = await runJitbot(['start'], {
       env: { REDIS_URL: redis.url, JITBOT_KEY_PREFIX: redis.prefix, JITBOT_DATA_DIR: dir, JITBOT_POLICY: path.join(dir, 'policy.yaml'), TEAMS_APP_PASSWORD: 'secret', TEAMS_TENANT_ID: TENANT },
@@ -122,5 +123,5 @@ describe('Teams authentication in the real process', () => {
     });
     expect(noPassword.code).toBe(2);
     expect(noPassword.stderr).toContain('TEAMS_APP_PASSWORD');
-  });
+  }, 75_000);
 });

@@ -2,6 +2,7 @@
 // process's logs for assertions.
 import { createServer } from 'node:net';
 import { startJitbot, type JitbotProcess } from '../support/jitbot-process.js';
+import { waitFor } from '../support/wait-for.js';
 
 export interface RunningJitbot {
   process: JitbotProcess;
@@ -32,18 +33,18 @@ export async function startJitbotServer(env: Record<string, string | undefined>,
   const port = await freePort();
   const process = startJitbot(['start'], { env: { LOG_LEVEL: 'info', ...env, PORT: String(port), HOST: '127.0.0.1' }, timeoutMs: options.timeoutMs ?? 170_000 });
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 45_000;
   let exited = false;
   void process.result.then(() => (exited = true));
-  for (;;) {
-    if (exited) throw new Error(`jitbot exited during start\n--- stderr ---\n${process.stderr()}\n--- stdout ---\n${process.stdout()}`);
-    const ready = await fetch(`${url}/readyz`)
-      .then((r) => r.status === 200)
-      .catch(() => false);
-    if (ready) break;
-    if (Date.now() > deadline) throw new Error(`jitbot did not become ready\n--- stderr ---\n${process.stderr()}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
+  await waitFor(
+    'jitbot to become ready',
+    async () => {
+      if (exited) throw new Error(`jitbot exited during start\n--- stderr ---\n${process.stderr()}\n--- stdout ---\n${process.stdout()}`);
+      return fetch(`${url}/readyz`).then((r) => r.status === 200, () => false);
+    },
+    45_000,
+    150,
+    () => `--- stderr ---\n${process.stderr()}`,
+  );
   return {
     process,
     port,

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Json } from './fake-slack.js';
+import { waitFor } from '../support/wait-for.js';
 
 /** An acknowledgement the app sent back over the socket. */
 export interface SocketAck {
@@ -56,13 +57,7 @@ export class FakeSlackSocket {
   }
 
   async waitForAck(envelopeId: string, timeoutMs = 5000): Promise<SocketAck> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const ack = this.acks.find((a) => a.envelopeId === envelopeId);
-      if (ack) return ack;
-      if (Date.now() > deadline) throw new Error(`fake Socket Mode: no ack for ${envelopeId} within ${timeoutMs} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    return waitFor(`fake Socket Mode: the ack of ${envelopeId}`, () => this.acks.find((a) => a.envelopeId === envelopeId), timeoutMs, 10);
   }
 
   private accept(req: http.IncomingMessage, socket: Socket): void {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { waitFor } from '../support/wait-for.js';
 
 /** Slack JSON as the fake and the tests read it: untyped by nature. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -139,13 +140,7 @@ export class FakeSlack {
   }
 
   async waitFor<T>(what: string, check: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = check();
-      if (value) return value;
-      if (Date.now() > deadline) throw new Error(`fake Slack: timed out after ${timeoutMs} ms waiting for ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
+    return waitFor(`fake Slack: ${what}`, check, timeoutMs, 25);
   }
 
   /** The answer posted to a response_url, once it arrives. */

@@ -16,6 +16,8 @@ const config = JSON.parse(process.env.ENGINE_PROCESS_CONFIG ?? '{}') as {
   oracleUrl: string;
   fault?: FaultPoint;
   worker: boolean;
+  /** The job lock; 2 s unless told (the kill -9 tests need a short stall window). */
+  lockDurationMs?: number;
 };
 
 const app = await buildApp({
@@ -28,7 +30,7 @@ const app = await buildApp({
   worker: config.worker,
   engine: { revokeFailedAfterAttempts: 3, issueMaxAttempts: 10, earlyToleranceMs: 50 },
   retry: { baseMs: 50, capMs: 500 },
-  workerTimings: { lockDurationMs: 2000, stalledIntervalMs: 500, reconcileEveryMs: 1000 },
+  workerTimings: { lockDurationMs: config.lockDurationMs ?? 2000, stalledIntervalMs: 500, reconcileEveryMs: 1000 },
   issuerOverrides: new Map([['fake', new HttpOracleIssuer(config.oracleUrl, config.fault)]]),
   secretKeyHex: '11'.repeat(32),
 });

@@ -12,6 +12,8 @@ import { FakeIssuer } from '../fakes/fake-issuer.js';
 import { RecordingNotifier } from '../fakes/recording-notifier.js';
 import { deleteByPrefix, uniquePrefix } from './redis.js';
 
+export { waitFor } from './wait-for.js';
+
 /** A small policy for engine tests: durations in seconds so whole lifecycles fit in a test. */
 export function testPolicy(overrides: Record<string, unknown> = {}): Policy {
   return PolicySchema.parse({
@@ -87,16 +89,6 @@ export async function startEngine(options: Partial<AppOptions> & { policy?: Poli
   };
 }
 
-/** Polls until `check` returns a truthy value or the time runs out (then throws with `what`). */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 10_000, everyMs = 20): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
-}
 
 /** A clock that runs `offsetMs` ahead of the real one: grants made "now" end sooner in real time. */
 export function shiftedClock(offsetMs: number): Clock {

@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { inject } from 'vitest';
+import { deleteByPrefix } from './redis-keys.js';
+
+export { deleteByPrefix };
 
 /** A connection to the suite's Redis and a key prefix no other test uses. */
 export interface TestRedis {
@@ -31,11 +34,3 @@ export async function connectTestRedis(label?: string): Promise<TestRedis> {
   };
 }
 
-export async function deleteByPrefix(redis: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length) await redis.unlink(...keys);
-  } while (cursor !== '0');
-}

@@ -9,12 +9,13 @@ import { IssuerOracle } from '../../fakes/issuer-oracle.js';
 import type { FaultPoint } from '../../fakes/http-oracle-issuer.js';
 import { person, startEngine, waitFor, type Engine } from '../../support/engine.js';
 import { uniquePrefix } from '../../support/redis.js';
+import { timing } from '../../support/timing.js';
 
 const ROOT = path.join(import.meta.dirname, '..', '..', '..');
 const children: ChildProcess[] = [];
 
 /** Starts a worker process (real buildApp + BullMQ) that may kill itself at a fault point. */
-async function startWorkerProcess(config: { redisUrl: string; prefix: string; oracleUrl: string; fault?: FaultPoint }): Promise<ChildProcess> {
+async function startWorkerProcess(config: { redisUrl: string; prefix: string; oracleUrl: string; fault?: FaultPoint; lockDurationMs?: number }): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['bin/run-ts.js', 'test/support/engine-process.ts'], {
     cwd: ROOT,
     env: { ...process.env, ENGINE_PROCESS_CONFIG: JSON.stringify({ ...config, worker: true }) },
@@ -77,9 +78,13 @@ describe('crash recovery with worker processes and a far-side oracle', () => {
     const record = oracle.credentials.get(r.id)!;
     expect(record.revokedAt).toBeDefined();
     const overrun = record.revokedAt! - (active.status === 'active' ? active.window.end : 0);
-    expect(overrun).toBeLessThan(3000);
+    // On time: not before the end (the engine's early tolerance is 50 ms here), and once; how late is
+    // a figure, held to a limit by test:timing.
+    expect(overrun).toBeGreaterThanOrEqual(-50);
+    expect(record.revokeCalls).toBe(1);
+    timing('kill -9 after the issuer answered: revoked after the end', overrun, 3000);
     expect(ended.status).toBe('expired');
-    expect(Date.now() - restartedAt).toBeLessThan(30_000);
+    timing('kill -9 after the issuer answered: worker restart to expired', Date.now() - restartedAt, 30_000);
     expect(await app.store.verifyAudit()).toMatchObject({ ok: true });
   });
 
@@ -98,8 +103,9 @@ describe('crash recovery with worker processes and a far-side oracle', () => {
     await waitFor('expired', async () => (await app.store.get(r.id))?.status === 'expired', 20_000);
     const record = oracle.credentials.get(r.id)!;
     const overrun = record.revokedAt! - (active.status === 'active' ? active.window.end : 0);
+    expect(overrun).toBeGreaterThanOrEqual(-50);
     // Bound: the worker start plus lock duration (2 s) plus the stalled check (0.5 s) plus a little.
-    expect(overrun).toBeLessThan(8000);
+    timing('kill -9 mid-revoke: revoked after the end', overrun, 8000);
     expect(record.revokeCalls).toBe(1);
     expect(await app.store.verifyAudit()).toMatchObject({ ok: true });
   });
@@ -121,7 +127,9 @@ describe('several processes on one Redis', () => {
   it('two worker processes and two web instances, 500 concurrent lifecycles: each credential issued once and revoked once', async () => {
     const prefix = uniquePrefix('multi');
     webs.push(await startEngine({ prefix, worker: false, keepData: true }), await startEngine({ prefix, worker: false }));
-    await Promise.all([1, 2].map(() => startWorkerProcess({ redisUrl: inject('redisUrl'), prefix, oracleUrl: oracle.url })));
+    // The production lock (30 s): on a busy machine a 2 s lock can lapse while a job still runs, and
+    // BullMQ then runs it again; this test is about two processes sharing the work, not stall recovery.
+    await Promise.all([1, 2].map(() => startWorkerProcess({ redisUrl: inject('redisUrl'), prefix, oracleUrl: oracle.url, lockDurationMs: 30_000 })));
     const requests = await Promise.all(
       Array.from({ length: 500 }, (_, i) => webs[i % 2]!.app.core.requestAccess({ actor: person(i % 2 ? 'alice' : 'dave'), resource: 'deploy', duration: '2s', reason: `load ${i}` }).then((outcome) => outcome.request)),
     );
@@ -156,7 +164,8 @@ describe('Redis killed and restarted with AOF between approval and the end', () 
       await waitFor('expired', async () => (await store.get(r.id).catch(() => undefined))?.status === 'expired', 20_000);
       const record = engine.issuer.credentials.get(r.id)!;
       const overrun = record.revokedAt! - (active.status === 'active' ? active.window.end : 0);
-      expect(overrun).toBeLessThan(4000);
+      expect(overrun).toBeGreaterThanOrEqual(-50);
+      timing('Redis restarted with AOF: revoked after the end', overrun, 4000);
       expect(record.revokeCalls).toBe(1);
       expect(await store.verifyAudit()).toMatchObject({ ok: true });
     } finally {

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { person, startEngine, testPolicy, waitFor, type Engine } from '../../support/engine.js';
+import { timing } from '../../support/timing.js';
 
 describe('grant lifecycle on BullMQ and Redis', () => {
   let engine: Engine;
@@ -34,7 +35,7 @@ describe('grant lifecycle on BullMQ and Redis', () => {
     expect(record.revokedAt).toBeDefined();
     const lateMs = record.revokedAt! - (active.status === 'active' ? active.window.end : 0);
     expect(lateMs).toBeGreaterThanOrEqual(0);
-    expect(lateMs).toBeLessThan(2000);
+    timing('lifecycle: revoked after the end', lateMs, 2000);
     await waitFor('ended DM', () => engine.notifier.dmsTo('alice', 'ended')[0]);
     await waitFor('card shows the end', () => engine.notifier.lastCard(created.id)?.status.startsWith('Ended: expired'));
 
@@ -78,11 +79,13 @@ describe('grant lifecycle on BullMQ and Redis', () => {
     expect(decisions).toHaveLength(1);
     expect(decisions[0]!.type).toBe(final?.status === 'denied' ? 'request.denied' : 'request.approved');
     for (const result of results) if (result.status === 'rejected') expect(String(result.reason)).toMatch(/already (approved|denied)|cannot be/);
-    expect(await store.verifyAudit()).toMatchObject({ ok: true });
     if (final?.status !== 'denied') {
       await waitFor('issued', async () => (await store.get(r.id))?.status === 'active');
       expect(engine.issuer.issueCalls).toBe(1);
     }
+    // Verified once the issue job has written its events: a verify racing an append can read the
+    // stream before the event and the chain's head after it.
+    expect(await store.verifyAudit()).toMatchObject({ ok: true });
   });
 
   it('auto-approves within the rule, and a longer request needs a human', async () => {

@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AccessRequest } from '../../../src/core/domain/access-request.js';
 import { FakeIssuer } from '../../fakes/fake-issuer.js';
 import { person, startEngine, waitFor, type Engine } from '../../support/engine.js';
 import { uniquePrefix } from '../../support/redis.js';
+import { seedActiveGrants as seedGrants } from '../../support/seed-grants.js';
+import { TIMING, timing } from '../../support/timing.js';
 
 const engines: Engine[] = [];
 afterEach(async () => {
@@ -15,40 +16,16 @@ async function engine(options: Parameters<typeof startEngine>[0] = {}): Promise<
 }
 
 /** Stores `count` active grants that all end at `endAt`, each with its revoke job, as the issue job would. */
-async function seedActiveGrants(e: Engine, count: number, endAt: number): Promise<string[]> {
-  const { store, scheduler } = e.app;
-  const ids: string[] = [];
-  const batch = 200;
-  for (let i = 0; i < count; i += batch) {
-    await Promise.all(
-      Array.from({ length: Math.min(batch, count - i) }, async () => {
-        const id = await store.nextId();
-        const now = Date.now();
-        const grant: AccessRequest = {
-          id,
-          resource: 'deploy',
-          requester: 'alice',
-          durationMs: endAt - now,
-          reason: 'load',
-          createdAt: now,
-          version: 0,
-          via: 'console',
-          approvalsRequired: 1,
-          approvals: [{ person: 'bob', at: now, via: 'console' }],
-          status: 'active',
-          decidedAt: now,
-          window: { start: now, end: endAt },
-          receipt: { summary: 'seeded', details: {}, revokeState: {} },
-          extensions: [],
-        };
-        await store.create(grant, { type: 'grant.issued', requestId: id, actor: { kind: 'system' }, data: { seeded: true } });
-        e.issuer.credentials.set(id, { grantId: id, person: 'alice', issuedAt: now, windowEnd: endAt, issueCalls: 1, revokeCalls: 0 });
-        await scheduler.revokeAt(id, endAt);
-        ids.push(id);
-      }),
-    );
-  }
-  return ids;
+function seedActiveGrants(e: Engine, count: number, endAt: number): Promise<string[]> {
+  return seedGrants(e.app, {
+    count,
+    endAt: () => endAt,
+    resource: 'deploy',
+    requesters: ['alice'],
+    approver: 'bob',
+    label: 'seeded',
+    onSeeded: (grant) => e.issuer.credentials.set(grant.id, { grantId: grant.id, person: 'alice', issuedAt: grant.createdAt, windowEnd: endAt, issueCalls: 1, revokeCalls: 0 }),
+  });
 }
 
 describe('revocation under failure and load', () => {
@@ -108,7 +85,7 @@ describe('revocation under failure and load', () => {
     expect((await e.app.store.auditOf(r.id)).map((x) => x.type)).toContain('notify.unreachable');
   });
 
-  it('worker down while 1,000 grants pass their end: all revoked within seconds of a worker starting', async () => {
+  it('worker down while 1,000 grants pass their end: all revoked once a worker starts, each once', async () => {
     const prefix = uniquePrefix('down');
     const issuer = new FakeIssuer();
     const producer = await engine({ prefix, worker: false, issuer });
@@ -118,27 +95,28 @@ describe('revocation under failure and load', () => {
     expect(issuer.revokeEffects).toHaveLength(0);
     const started = Date.now();
     await engine({ prefix, issuer, keepData: true });
-    await waitFor('all 1,000 revoked', () => issuer.revokeEffects.length === 1000, 30_000, 50);
-    const seconds = (Date.now() - started) / 1000;
-    console.log(`worker down: 1,000 overdue grants revoked ${seconds.toFixed(2)} s after the worker started`);
-    expect(seconds).toBeLessThan(20);
+    // Generous: the wait is bounded, not timed; test:timing holds the figure to 20 s.
+    await waitFor('all 1,000 revoked', () => issuer.revokeEffects.length === 1000, 120_000, 50);
+    timing('worker down: 1,000 overdue grants revoked after the worker started', Date.now() - started, 20_000);
     expect(new Set(issuer.revokeEffects.map((x) => x.grantId)).size).toBe(1000);
     expect([...issuer.credentials.values()].every((c) => c.revokeCalls === 1)).toBe(true);
     expect(ids).toHaveLength(1000);
-  });
+  }, 180_000);
 
   it('10,000 grants ending in the same second are all revoked, none twice', async () => {
     const issuer = new FakeIssuer();
     const e = await engine({ issuer, workerTimings: { revokeConcurrency: 100 } });
-    const endAt = Date.now() + 15_000;
+    const seedStart = Date.now();
+    const endAt = seedStart + 15_000;
     const seeded = await seedActiveGrants(e, 10_000, endAt);
     expect(seeded).toHaveLength(10_000);
-    expect(Date.now()).toBeLessThan(endAt); // seeding finished before the common end
+    // Seeding should finish before the common end; on a busy machine it may not, and the checks below hold either way.
+    timing('10,000 grants seeded (before their common end)', Date.now() - seedStart, 15_000);
     // Generous: the time is reported (and held to a target by `npm run bench`), not asserted here.
     await waitFor('all 10,000 revoked', () => issuer.revokeEffects.length === 10_000, 280_000, 100);
     const last = Math.max(...issuer.revokeEffects.map((x) => x.at));
     const lateness = issuer.revokeEffects.map((x) => x.at - endAt).sort((a, b) => a - b);
-    console.log(
+    if (TIMING) console.log(
       `10,000 simultaneous ends: last revoked ${((last - endAt) / 1000).toFixed(2)} s after the end; ` +
         `lateness p50 ${(lateness[5000]! / 1000).toFixed(2)} s, p99 ${(lateness[9900]! / 1000).toFixed(2)} s`,
     );

@@ -5,6 +5,7 @@ import { SlackHttpReceiver } from '../../../../src/chat/slack/slack-http-receive
 import { slackSignature } from '../../../../src/chat/slack/verify-slack-signature.js';
 import { silentLogger } from '../../../../src/core/ports/logger.js';
 import type { HttpRequest } from '../../../../src/http/http-server.js';
+import { timing } from '../../../support/timing.js';
 
 const SECRET = 'unit-secret';
 
@@ -66,18 +67,22 @@ describe('SlackHttpReceiver', () => {
   });
 
   it('answers at ack(), while the listener goes on working', async () => {
+    // The listener works until the test lets it finish: an answer that waited for it would never come.
     let finished = false;
+    let release = () => {};
+    const working = new Promise<void>((resolve) => (release = resolve));
     const { receiver } = setup(async ({ ack }) => {
       await ack();
-      await sleep(400);
+      await working;
       finished = true;
     });
     await receiver.start();
     const started = Date.now();
     const response = await receiver.handle(request(command()));
     expect(response).toEqual({ status: 200 });
-    expect(Date.now() - started).toBeLessThan(200);
+    timing('answered at ack()', Date.now() - started, 200);
     expect(finished).toBe(false);
+    release();
   });
 
   it('sends what ack() is given: JSON for objects (view errors), text for strings', async () => {
@@ -103,13 +108,17 @@ describe('SlackHttpReceiver', () => {
   });
 
   it('answers 200 when nothing acknowledged in time, or nothing matched', async () => {
+    // The listener never acks and works until the test ends: only the ack timeout can answer.
+    let release = () => {};
+    const working = new Promise<void>((resolve) => (release = resolve));
     const silent = setup(async () => {
-      await sleep(1000);
+      await working;
     }, { ackTimeoutMs: 100 });
     await silent.receiver.start();
     const started = Date.now();
     expect((await silent.receiver.handle(request(command()))).status).toBe(200);
-    expect(Date.now() - started).toBeLessThan(600);
+    timing('answered at the ack timeout (100 ms)', Date.now() - started, 600);
+    release();
     const unmatched = setup(async () => {});
     await unmatched.receiver.start();
     expect((await unmatched.receiver.handle(request(command()))).status).toBe(200);
