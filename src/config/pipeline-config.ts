@@ -125,6 +125,17 @@ export function policyUsesPipelines(policy: Policy): boolean {
 export function loadPipelineConfig(env: NodeJS.ProcessEnv, policy: Policy): PipelineConfig | undefined {
   if (!policyUsesPipelines(policy)) return undefined;
   const problems: ConfigProblem[] = [];
+  const vars = readPipelineVariables(env, problems);
+  const oidc = oidcConfig(policy, vars, problems);
+  const githubApp = githubAppConfig(policy, vars, problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { oidc, githubApp };
+}
+
+type PipelineVariables = z.infer<typeof VariablesSchema>;
+
+/** The pipeline variables, secrets read as values or from `_FILE`; a bad one throws with every problem so far. */
+function readPipelineVariables(env: NodeJS.ProcessEnv, problems: ConfigProblem[]): PipelineVariables {
   const raw: Partial<Record<Variable, string>> = {};
   for (const name of PIPELINE_VARIABLES) {
     if (SECRETS.includes(name)) {
@@ -140,50 +151,50 @@ export function loadPipelineConfig(env: NodeJS.ProcessEnv, policy: Policy): Pipe
     for (const issue of parsed.error.issues) problems.push({ variable: String(issue.path[0] ?? 'environment'), message: issue.message });
     throw new ConfigError(problems);
   }
-  const vars = parsed.data;
+  return parsed.data;
+}
 
+/** The OIDC providers the policy's `pipelines:` use, or undefined when there are none. */
+function oidcConfig(policy: Policy, vars: PipelineVariables, problems: ConfigProblem[]): PipelineConfig['oidc'] {
   const providers = new Set(Object.values(policy.pipelines).map((p) => p.provider));
-  let oidc: PipelineConfig['oidc'];
-  if (providers.size > 0) {
-    if (!vars.JITBOT_OIDC_AUDIENCE) {
-      problems.push({ variable: 'JITBOT_OIDC_AUDIENCE', message: 'not set, but the policy has pipelines: set the audience pipelines request their ID tokens for (e.g. the URL of this jitbot)' });
-    }
-    const list: OidcProviderConfig[] = [];
-    if (providers.has('github')) {
-      const issuer = vars.JITBOT_GITHUB_OIDC_ISSUER ?? GITHUB_ACTIONS_ISSUER;
-      list.push({
-        provider: 'github',
-        issuer,
-        jwksUrl: vars.JITBOT_GITHUB_OIDC_JWKS_URL,
-        maxTokenAgeMs: vars.JITBOT_OIDC_MAX_AGE ?? GITHUB_DEFAULT_MAX_AGE,
-        serverUrl: vars.JITBOT_GITHUB_SERVER_URL ?? githubServerUrl(issuer),
-      });
-    }
-    if (providers.has('gitlab')) {
-      const issuer = vars.JITBOT_GITLAB_ISSUER ?? GITLAB_COM_ISSUER;
-      list.push({ provider: 'gitlab', issuer, jwksUrl: vars.JITBOT_GITLAB_JWKS_URL, maxTokenAgeMs: vars.JITBOT_GITLAB_MAX_AGE ?? GITLAB_DEFAULT_MAX_AGE, serverUrl: issuer.replace(/\/+$/, '') });
-    }
-    if (list.length === 2 && list[0]!.issuer === list[1]!.issuer) {
-      problems.push({ variable: 'JITBOT_GITLAB_ISSUER', message: 'is the same as the GitHub issuer; each provider needs its own' });
-    }
-    oidc = { audience: vars.JITBOT_OIDC_AUDIENCE ?? '', providers: list };
+  if (providers.size === 0) return undefined;
+  if (!vars.JITBOT_OIDC_AUDIENCE) {
+    problems.push({ variable: 'JITBOT_OIDC_AUDIENCE', message: 'not set, but the policy has pipelines: set the audience pipelines request their ID tokens for (e.g. the URL of this jitbot)' });
   }
+  const list: OidcProviderConfig[] = [];
+  if (providers.has('github')) {
+    const issuer = vars.JITBOT_GITHUB_OIDC_ISSUER ?? GITHUB_ACTIONS_ISSUER;
+    list.push({
+      provider: 'github',
+      issuer,
+      jwksUrl: vars.JITBOT_GITHUB_OIDC_JWKS_URL,
+      maxTokenAgeMs: vars.JITBOT_OIDC_MAX_AGE ?? GITHUB_DEFAULT_MAX_AGE,
+      serverUrl: vars.JITBOT_GITHUB_SERVER_URL ?? githubServerUrl(issuer),
+    });
+  }
+  if (providers.has('gitlab')) {
+    const issuer = vars.JITBOT_GITLAB_ISSUER ?? GITLAB_COM_ISSUER;
+    list.push({ provider: 'gitlab', issuer, jwksUrl: vars.JITBOT_GITLAB_JWKS_URL, maxTokenAgeMs: vars.JITBOT_GITLAB_MAX_AGE ?? GITLAB_DEFAULT_MAX_AGE, serverUrl: issuer.replace(/\/+$/, '') });
+  }
+  if (list.length === 2 && list[0]!.issuer === list[1]!.issuer) {
+    problems.push({ variable: 'JITBOT_GITLAB_ISSUER', message: 'is the same as the GitHub issuer; each provider needs its own' });
+  }
+  return { audience: vars.JITBOT_OIDC_AUDIENCE ?? '', providers: list };
+}
 
-  let githubApp: PipelineConfig['githubApp'];
-  if (policy.deploymentProtection.length > 0) {
-    const needed = 'the policy has deploymentProtection: jitbot answers deployment protection rules as a GitHub App';
-    if (!vars.JITBOT_GITHUB_APP_ID) problems.push({ variable: 'JITBOT_GITHUB_APP_ID', message: `not set, but ${needed}` });
-    if (!vars.JITBOT_GITHUB_APP_PRIVATE_KEY) problems.push({ variable: 'JITBOT_GITHUB_APP_PRIVATE_KEY', message: `not set, but ${needed} (or set JITBOT_GITHUB_APP_PRIVATE_KEY_FILE)` });
-    if (!vars.JITBOT_GITHUB_WEBHOOK_SECRET) problems.push({ variable: 'JITBOT_GITHUB_WEBHOOK_SECRET', message: `not set, but ${needed}; webhooks are verified with it` });
-    githubApp = {
-      appId: vars.JITBOT_GITHUB_APP_ID ?? '',
-      privateKey: vars.JITBOT_GITHUB_APP_PRIVATE_KEY ?? '',
-      webhookSecret: vars.JITBOT_GITHUB_WEBHOOK_SECRET ?? '',
-      apiUrl: vars.JITBOT_GITHUB_API_URL ?? GITHUB_API_URL,
-    };
-  }
-  if (problems.length > 0) throw new ConfigError(problems);
-  return { oidc, githubApp };
+/** The GitHub App that answers deployment protection rules, or undefined when the policy has none. */
+function githubAppConfig(policy: Policy, vars: PipelineVariables, problems: ConfigProblem[]): PipelineConfig['githubApp'] {
+  if (policy.deploymentProtection.length === 0) return undefined;
+  const needed = 'the policy has deploymentProtection: jitbot answers deployment protection rules as a GitHub App';
+  if (!vars.JITBOT_GITHUB_APP_ID) problems.push({ variable: 'JITBOT_GITHUB_APP_ID', message: `not set, but ${needed}` });
+  if (!vars.JITBOT_GITHUB_APP_PRIVATE_KEY) problems.push({ variable: 'JITBOT_GITHUB_APP_PRIVATE_KEY', message: `not set, but ${needed} (or set JITBOT_GITHUB_APP_PRIVATE_KEY_FILE)` });
+  if (!vars.JITBOT_GITHUB_WEBHOOK_SECRET) problems.push({ variable: 'JITBOT_GITHUB_WEBHOOK_SECRET', message: `not set, but ${needed}; webhooks are verified with it` });
+  return {
+    appId: vars.JITBOT_GITHUB_APP_ID ?? '',
+    privateKey: vars.JITBOT_GITHUB_APP_PRIVATE_KEY ?? '',
+    webhookSecret: vars.JITBOT_GITHUB_WEBHOOK_SECRET ?? '',
+    apiUrl: vars.JITBOT_GITHUB_API_URL ?? GITHUB_API_URL,
+  };
 }
 
 /** The secret values in a pipeline configuration, for log redaction. */
