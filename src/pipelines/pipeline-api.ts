@@ -1,13 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
-import { RequestIdSchema, type AccessRequest, type PipelineContext, type RequestId } from '../core/domain/access-request.js';
-import { parseDuration } from '../core/domain/duration.js';
-import { isJitError, type ErrorCode } from '../core/domain/errors.js';
+import type { AccessRequest, PipelineContext, RequestId } from '../core/domain/access-request.js';
+import { isJitError } from '../core/domain/errors.js';
 import type { AdapterState } from '../core/ports/adapter-state.js';
 import type { Logger } from '../core/ports/logger.js';
 import type { JitCore } from '../core/services/create-core.js';
-import { pollUntil, type PipelineClaims } from '../core/services/pipeline-requests.js';
+import { pollUntil } from '../core/services/pipeline-requests.js';
 import type { HttpRequest, HttpResponse, HttpServer } from '../http/http-server.js';
 import { LogThrottle } from '../http/log-throttle.js';
 import { OidcKeysCoolingDown, OidcRejection, OidcUnavailable, type OidcVerifier, type VerifiedToken } from './oidc-verifier.js';
@@ -15,10 +14,9 @@ import { pipelineActor, pipelineContextFromToken, sameRun } from './pipeline-ide
 import type { RejectionAudit } from './rejection-audit.js';
 import { boundClaims, loadBinding, newBinding, PICKUP_HEADER, refuseBinding, replaySecret, saveBinding } from './request-binding.js';
 import { requestView } from './request-view.js';
+import { failureResponse, headerOf, identity, parseWait, problem, REQUESTS_PATH, runOf, targetOf } from './pipeline-http.js';
 
-export const REQUESTS_PATH = '/v1/requests';
-/** A long poll never holds a connection longer than this, whatever `wait` asks for. */
-export const MAX_WAIT_MS = 60_000;
+export { MAX_WAIT_MS, REQUESTS_PATH } from './pipeline-http.js';
 
 const BodySchema = z
   .object({
@@ -127,7 +125,7 @@ export class PipelineApi {
       if (scope) await this.core.pipelines.rememberRequest(scope, created.id);
       return { status: 201, headers: { location: `${REQUESTS_PATH}/${created.id}`, 'cache-control': 'no-store' }, body: { ...requestView(created), pickupSecret: secret } };
     } catch (error) {
-      return this.failure(error);
+      return failureResponse(this.options.log, error);
     }
   }
 
@@ -181,7 +179,7 @@ export class PipelineApi {
       if (current.status === 'pending') current = (await this.core.cancel(actor, current.id)).request;
       else if (current.status === 'active') current = (await this.core.release(actor, current.id)).request;
     } catch (error) {
-      if (!isJitError(error, 'REQUEST.ALREADY_DECIDED') && !isJitError(error, 'REQUEST.INVALID_TRANSITION')) return this.failure(error);
+      if (!isJitError(error, 'REQUEST.ALREADY_DECIDED') && !isJitError(error, 'REQUEST.INVALID_TRANSITION')) return failureResponse(this.options.log, error);
       current = (await this.core.findRequest(current.id)) ?? current;
     }
     if (current.status === 'active') return problem(409, 'not_released', `${current.id} could not be released; try again.`);
@@ -260,86 +258,5 @@ export class PipelineApi {
     return controller.signal;
   }
 
-  private failure(error: unknown): HttpResponse {
-    if (isJitError(error, 'POLICY.LIMIT_REACHED')) {
-      // RFC 6585: 429 with Retry-After; the body says which limit, as the chat reply does.
-      const retryAfter = Number(error.details.retryAfterSeconds) || 60;
-      return { status: 429, headers: { 'retry-after': String(retryAfter) }, body: { error: error.code, message: error.message, retryAfterSeconds: retryAfter } };
-    }
-    if (isJitError(error)) return problem(statusFor(error.code), error.code, error.message);
-    const correlation = Math.random().toString(36).slice(2, 10);
-    this.options.log.error({ error: error instanceof Error ? error.message : String(error), correlation }, 'pipeline request failed');
-    return problem(500, 'internal', `Something went wrong on jitbot's side (reference ${correlation}).`);
-  }
 }
 
-function statusFor(code: ErrorCode): number {
-  switch (code) {
-    case 'POLICY.UNKNOWN_RESOURCE':
-    case 'REQUEST.NOT_FOUND':
-      return 404;
-    // POLICY.INVALID: the issuer refuses this requester up front, or is not running; the message says which.
-    case 'POLICY.NOT_REQUESTER':
-    case 'POLICY.NOT_OWNER':
-    case 'POLICY.NOT_ADMIN':
-    case 'POLICY.INVALID':
-      return 403;
-    case 'REQUEST.ALREADY_DECIDED':
-    case 'REQUEST.INVALID_TRANSITION':
-    case 'REQUEST.CONFLICT':
-      return 409;
-    case 'STORE.UNAVAILABLE':
-      return 503;
-    case 'INTERNAL':
-      return 500;
-    default:
-      return 400;
-  }
-}
-
-function problem(status: number, error: string, message: string): HttpResponse {
-  return { status, body: { error, message } };
-}
-
-function headerOf(request: HttpRequest, name: string): string | undefined {
-  const value = request.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
-/** `/v1/requests/JIT-4` or `/v1/requests/JIT-4/release`. */
-function targetOf(path: string): { id: RequestId; action: string | undefined } | undefined {
-  const parts = path.slice(REQUESTS_PATH.length + 1).split('/');
-  if (parts.length > 2 || (parts.length === 2 && parts[1] === '')) return undefined;
-  const id = RequestIdSchema.safeParse(parts[0]);
-  return id.success ? { id: id.data, action: parts[1] } : undefined;
-}
-
-/** `?wait=60s` (or a number of seconds), capped at {@link MAX_WAIT_MS}; 0 when absent. */
-function parseWait(text: string | null): number | 'invalid' {
-  if (text === null || text === '') return 0;
-  try {
-    const ms = /^\d{1,5}$/.test(text) ? Number(text) * 1000 : parseDuration(text);
-    return Math.min(ms, MAX_WAIT_MS);
-  } catch {
-    return 'invalid';
-  }
-}
-
-function runOf(token: VerifiedToken): PipelineClaims {
-  return { provider: token.provider.provider, claims: token.claims };
-}
-
-function identity(context: PipelineContext): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries({
-      provider: context.provider,
-      issuer: context.issuer,
-      subject: context.subject,
-      repository: context.repository,
-      repositoryId: context.repositoryId,
-      runId: context.runId,
-      ref: context.ref,
-      environment: context.environment,
-    }).filter((entry): entry is [string, string] => entry[1] !== undefined),
-  );
-}
