@@ -1,7 +1,31 @@
 #!/usr/bin/env node
-// The `jitbot` command. The sources are TypeScript run through tsx's loader, so `npx jitbot`
-// works right after `npm ci` with no build step.
-import { register } from 'tsx/esm/api';
+// The `jitbot` command. It runs the compiled dist/main.js (`npm run build`) when dist/ was built from
+// the src/ on disk, and otherwise the TypeScript in src/ through tsx's loader, so `npx jitbot` works
+// right after `npm ci` with no build step and an edited source is never shadowed by an older build.
+// See bin/source-stamp.js for what "built from" means. JITBOT_DEBUG_ENTRY=1 names the entry on stderr.
+import { readFileSync } from 'node:fs';
+import { STAMP_FILE, sourceStamp } from './source-stamp.js';
 
-register();
-await import('../src/main.ts');
+const root = new URL('../', import.meta.url);
+const debug = process.env.JITBOT_DEBUG_ENTRY === '1';
+
+function builtStamp() {
+  try {
+    return readFileSync(new URL(`dist/${STAMP_FILE}`, root), 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+const built = builtStamp();
+// No src/ at all (a package shipped with dist/ only) also means the build is what there is to run.
+const current = built === undefined ? undefined : sourceStamp(new URL('src', root).pathname);
+if (built !== undefined && (current === undefined || current === built)) {
+  if (debug) console.error('jitbot entry: dist');
+  await import('../dist/main.js');
+} else {
+  if (debug) console.error(`jitbot entry: src (${built === undefined ? 'no build' : 'build older than src'})`);
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('../src/main.ts');
+}
