@@ -4,6 +4,7 @@
 // right after `npm ci` with no build step and an edited source is never shadowed by an older build.
 // See bin/source-stamp.js for what "built from" means. JITBOT_DEBUG_ENTRY=1 names the entry on stderr.
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { STAMP_FILE, sourceStamp } from './source-stamp.js';
 
 const root = new URL('../', import.meta.url);
@@ -19,9 +20,11 @@ function builtStamp() {
 
 const built = builtStamp();
 // No src/ at all (a package shipped with dist/ only) also means the build is what there is to run.
-const current = built === undefined ? undefined : sourceStamp(new URL('src', root).pathname);
+const current = built === undefined ? undefined : sourceStamp(fileURLToPath(new URL('src', root)));
 if (built !== undefined && (current === undefined || current === built)) {
   if (debug) console.error('jitbot entry: dist');
+  // Stack traces in logs then name src/*.ts lines, as under tsx (about 20 ms more at start).
+  process.setSourceMapsEnabled(true);
   await import('../dist/main.js');
 } else {
   if (debug) console.error(`jitbot entry: src (${built === undefined ? 'no build' : 'build older than src'})`);
