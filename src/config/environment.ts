@@ -42,8 +42,7 @@ export const ENVIRONMENT_VARIABLES = [
   'LOG_LEVEL',
   'JITBOT_DATA_DIR',
   'JITBOT_KEY_PREFIX',
-  'JITBOT_SECRET_KEY',
-  'JITBOT_AUDIT_SIGNING_KEY',
+  'JITBOT_SECRET_KEY', 'JITBOT_AUDIT_SIGNING_KEY',
   // The operator's login name, for the audit trail when the OS has no passwd entry for them (some containers).
   'USER',
   'LOGNAME',
@@ -87,8 +86,7 @@ export interface Environment {
   keyPrefix: string;
   /** `JITBOT_SECRET_KEY` (64 hex characters, checked where it is used); unset: generated under the data directory. */
   secretKeyHex: string | undefined;
-  /** `JITBOT_AUDIT_SIGNING_KEY` (or `_FILE`): the Ed25519 private key (PEM) that signs audit checkpoints. */
-  auditSigningKeyPem: string | undefined;
+  /** `JITBOT_AUDIT_SIGNING_KEY` (or `_FILE`): the Ed25519 private key, PEM, signing audit checkpoints. */ auditSigningKeyPem: string | undefined;
   /** `USER`, else `LOGNAME`: who runs an operator command, when the OS cannot say. */
   loginName: string | undefined;
 }

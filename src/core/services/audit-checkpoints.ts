@@ -9,7 +9,7 @@ import type { CoreDeps } from './core-context.js';
  * Whoever extends the chain calls this: today a worker's timer, later the sealer after a batch.
  * Two workers may both sign the same head; both checkpoints are true, so verification accepts both.
  */
-export async function writeCheckpoint(deps: CoreDeps, options: { force?: boolean } = {}): Promise<AuditCheckpoint | undefined> {
+export async function writeCheckpoint(deps: Pick<CoreDeps, 'audit' | 'clock' | 'engine' | 'checkpointSigner'>, options: { force?: boolean } = {}): Promise<AuditCheckpoint | undefined> {
   const signer = deps.checkpointSigner;
   if (!signer) return undefined;
   const [head, last] = await Promise.all([deps.audit.auditHead(), deps.audit.lastCheckpoint()]);
