@@ -16,6 +16,8 @@ import type { PipelineConfig } from '../config/pipeline-config.js';
 import { createPipelines } from '../pipelines/pipelines.js';
 import { buildIssuer } from '../issuers/registry.js';
 import { RedisRequestStore } from '../store/redis/redis-request-store.js';
+import { startCheckpointer, type RunningCheckpointer } from './audit-checkpointer.js';
+import type { AuditSigningKey } from './audit-signing-key.js';
 import { withLifecycleLog } from './lifecycle-log.js';
 import { createMetrics } from './metrics.js';
 import { RedisIssuerState } from './redis-issuer-state.js';
@@ -46,6 +48,8 @@ export interface AppOptions {
    * registers the pipeline notifier (it reports deployment decisions to GitHub).
    */
   pipelines?: PipelineConfig;
+  /** The audit checkpoints' signing key, loaded on first use (only worker processes sign); unset: no checkpoints. */
+  auditSigningKey?: () => AuditSigningKey;
 }
 
 export interface JitbotApp {
@@ -112,12 +116,14 @@ export async function buildApp(options: AppOptions): Promise<JitbotApp> {
     log: options.log,
     engine: { ...DEFAULT_ENGINE_SETTINGS, ...options.engine },
     observer: metrics.observer,
+    ...(options.worker && options.auditSigningKey ? { checkpointSigner: options.auditSigningKey().signer } : {}),
   };
   const core = createCore(deps);
   const pipelines = options.pipelines ? createPipelines({ core, state: store, audit: store, config: options.pipelines, log: options.log }) : undefined;
   if (pipelines) notifiers.push(pipelines.notifier);
 
   let workers: RunningWorkers | undefined;
+  let checkpointer: RunningCheckpointer | undefined;
   const http = options.web ? new HttpServer({ host: options.web.host, port: options.web.port, log: options.log }) : undefined;
   if (http) {
     mountOperationalRoutes(http, {
@@ -158,12 +164,14 @@ export async function buildApp(options: AppOptions): Promise<JitbotApp> {
         await workers.ready();
         const report = await core.jobs.reconcile({ scope: 'full' });
         options.log.info({ ...report }, 'worker started; reconciliation done');
+        if (deps.checkpointSigner) checkpointer = startCheckpointer(core, { everyMs: deps.engine.checkpointEveryMs, log: options.log });
       }
       if (http) app.port = await http.listen();
     },
     async stop() {
       pipelines?.stop();
       await http?.close();
+      await checkpointer?.stop();
       await workers?.close();
       await scheduler.close();
       await redis.close();

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import type { AppOptions, JitbotApp } from '../app/build-app.js';
 import { DEMO_POLICY_YAML } from '../app/demo-policy.js';
+import { loadAuditSigningKey, type AuditSigningKey } from '../app/audit-signing-key.js';
 import { createLogger } from '../app/logger.js';
 import { ConfigError } from '../config/config-error.js';
 import { DEMO_POLICY_NAME, loadEnvironment, resolvePolicyPath, secretValues, wantsDemoPolicy, type Environment } from '../config/environment.js';
@@ -43,6 +44,8 @@ export interface Startup {
   loaded: LoadedPolicy;
   log: ReturnType<typeof createLogger>;
   app: JitbotApp;
+  /** The audit checkpoints' signing key, loaded (or generated) on first call. */
+  auditKey(): AuditSigningKey;
 }
 
 /**
@@ -68,6 +71,10 @@ export async function startUp(env: NodeJS.ProcessEnv, planFor: (environment: Env
       `jitbot: cannot write the console's log ${plan.log.file}: ${(error as NodeJS.ErrnoException).code ?? String(error)} (set JITBOT_DATA_DIR to a writable directory)`,
     );
   }
+  let key: AuditSigningKey | undefined;
+  const dataDir = path.resolve(environment.dataDir);
+  const auditKey = (): AuditSigningKey =>
+    (key ??= loadAuditSigningKey({ pem: environment.auditSigningKeyPem, file: loaded.policy.settings.audit.signingKeyFile, dataDir, log }));
   const own = await plan.app(log);
   const { buildApp } = await import('../app/build-app.js');
   const app = await buildApp({
@@ -75,15 +82,16 @@ export async function startUp(env: NodeJS.ProcessEnv, planFor: (environment: Env
     issuerFactories: builtinIssuerFactories(),
     log,
     ...(environment.redisUrl ? { redisUrl: environment.redisUrl } : {}),
-    dataDir: path.resolve(environment.dataDir),
+    dataDir,
     prefix: environment.keyPrefix,
     ...(environment.secretKeyHex ? { secretKeyHex: environment.secretKeyHex } : {}),
     ...(pipelines ? { pipelines } : {}),
+    auditSigningKey: auditKey,
     ...own.options,
   }).catch((error: unknown) => {
     throw new StartupError(own.cannotBuild(error));
   });
-  return { environment, loaded, log, app };
+  return { environment, loaded, log, app, auditKey };
 }
 
 /** The environment, or a {@link StartupError} naming every bad variable. */

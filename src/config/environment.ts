@@ -20,7 +20,7 @@ export function wantsDemoPolicy(env: NodeJS.ProcessEnv = process.env): boolean {
 }
 
 /** Variables that hold secrets: also accepted as `<NAME>_FILE`, never printed. */
-export const SECRET_VARIABLES = ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN', 'TEAMS_APP_PASSWORD', 'REDIS_URL'] as const;
+export const SECRET_VARIABLES = ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_APP_TOKEN', 'TEAMS_APP_PASSWORD', 'REDIS_URL', 'JITBOT_AUDIT_SIGNING_KEY'] as const;
 
 /** Every variable jitbot reads (docs/operations.md, "Configuration"). */
 export const ENVIRONMENT_VARIABLES = [
@@ -42,7 +42,7 @@ export const ENVIRONMENT_VARIABLES = [
   'LOG_LEVEL',
   'JITBOT_DATA_DIR',
   'JITBOT_KEY_PREFIX',
-  'JITBOT_SECRET_KEY',
+  'JITBOT_SECRET_KEY', 'JITBOT_AUDIT_SIGNING_KEY',
   // The operator's login name, for the audit trail when the OS has no passwd entry for them (some containers).
   'USER',
   'LOGNAME',
@@ -86,6 +86,7 @@ export interface Environment {
   keyPrefix: string;
   /** `JITBOT_SECRET_KEY` (64 hex characters, checked where it is used); unset: generated under the data directory. */
   secretKeyHex: string | undefined;
+  /** `JITBOT_AUDIT_SIGNING_KEY` (or `_FILE`): the Ed25519 private key, PEM, signing audit checkpoints. */ auditSigningKeyPem: string | undefined;
   /** `USER`, else `LOGNAME`: who runs an operator command, when the OS cannot say. */
   loginName: string | undefined;
 }
@@ -134,6 +135,7 @@ export const EnvironmentSchema = z
     JITBOT_DATA_DIR: text,
     JITBOT_KEY_PREFIX: text,
     JITBOT_SECRET_KEY: text,
+    JITBOT_AUDIT_SIGNING_KEY: text,
     USER: text,
     LOGNAME: text,
   })
@@ -184,6 +186,7 @@ export const EnvironmentSchema = z
       logLevelNamed: vars.LOG_LEVEL !== undefined,
       keyPrefix: vars.JITBOT_KEY_PREFIX ?? 'jitbot:',
       secretKeyHex: vars.JITBOT_SECRET_KEY,
+      auditSigningKeyPem: vars.JITBOT_AUDIT_SIGNING_KEY,
       loginName: vars.USER ?? vars.LOGNAME,
     };
   });
@@ -225,6 +228,7 @@ export function secretValues(environment: Environment): string[] {
     environment.slack?.signingSecret,
     environment.slack?.appToken,
     environment.teams?.appPassword,
+    environment.auditSigningKeyPem,
   ];
   const redis = environment.redisUrl === undefined ? undefined : urlOf(environment.redisUrl);
   if (redis?.password) values.push(redis.password, decodeURIComponentSafe(redis.password));

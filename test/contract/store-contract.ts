@@ -271,6 +271,25 @@ export function describeStoreContract(name: string, setup: () => Promise<StoreCo
       expect(!missing.ok && missing.problem).toMatch(/event 2 is missing \(the next stored event is 3\)/);
     });
 
+    it('keeps signed checkpoints in order beside the chain, and reads the head and one event', async () => {
+      expect.hasAssertions();
+      expect(await store.auditHead()).toEqual({ seq: 0, hash: GENESIS_HASH });
+      expect(await store.checkpoints()).toEqual([]);
+      expect(await store.lastCheckpoint()).toBeUndefined();
+      for (let i = 0; i < 3; i++) await store.appendAudit(draft('test.event', null, { i }));
+      const head = await store.auditHead();
+      const third = await store.auditEventAt(3);
+      expect(head).toEqual({ seq: 3, hash: third?.hash });
+      expect(third?.data).toEqual({ i: 2 });
+      expect(await store.auditEventAt(4)).toBeUndefined();
+      const first = { seq: 2, hash: (await store.auditEventAt(2))!.hash, at: new Date(T0).toISOString(), signature: 'c2ln', keyId: 'k1' };
+      const second = { ...head, at: new Date(T0 + 1000).toISOString(), signature: 'c2ln', keyId: 'k1' };
+      await store.appendCheckpoint(first);
+      await store.appendCheckpoint(second);
+      expect(await store.checkpoints()).toEqual([first, second]);
+      expect(await store.lastCheckpoint()).toEqual(second);
+    });
+
     it('notices events removed from the end', async () => {
       expect.hasAssertions();
       for (let i = 0; i < 5; i++) await store.appendAudit(draft('test.event', null, { i }));

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import net from 'node:net';
 import path from 'node:path';
+import type { AuditSigningKey } from '../../app/audit-signing-key.js';
 import type { JitbotApp } from '../../app/build-app.js';
 import { embeddedRedisUrl } from '../../app/redis-connection.js';
 import type { Environment } from '../../config/environment.js';
@@ -24,6 +25,8 @@ export interface OperatorContext {
   policy: Policy;
   environment: Environment;
   io: OperatorIo;
+  /** The configured audit signing key (generated under the data directory if none is), loaded on first call. */
+  auditKey(): AuditSigningKey;
 }
 
 /**
@@ -62,10 +65,10 @@ export async function runOperator(env: NodeJS.ProcessEnv, command: (ctx: Operato
     io.err(error.message);
     return finish(2);
   }
-  const { app, log, loaded, environment } = started;
+  const { app, log, loaded, environment, auditKey } = started;
   let code: ExitCode;
   try {
-    code = await command({ app, policy: loaded.policy, environment, io });
+    code = await command({ app, policy: loaded.policy, environment, io, auditKey });
   } catch (error) {
     io.err(`jitbot: ${isJitError(error) ? error.message : error instanceof Error ? error.message : String(error)}`);
     code = 1;

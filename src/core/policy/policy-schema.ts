@@ -197,6 +197,15 @@ export type Resource = z.infer<typeof ResourceSchema>;
 export const IssuerEntrySchema = z.object({ type: z.string().min(1) }).loose();
 export type IssuerEntry = z.infer<typeof IssuerEntrySchema>;
 
+/** `settings.audit`: where the key that signs audit checkpoints lives (outside Redis; see docs/operations.md). */
+export const AuditSettingsSchema = z
+  .object({
+    /** An Ed25519 private key, PEM; `JITBOT_AUDIT_SIGNING_KEY` overrides it. Relative paths are from the working directory. */
+    signingKeyFile: z.string().min(1).optional(),
+  })
+  .strict()
+  .default({});
+
 export const SettingsSchema = z
   .object({
     approvalTimeout: DurationSchema.default(30 * 60_000),
@@ -205,9 +214,10 @@ export const SettingsSchema = z
     /** First re-announcement of an undecided request; later ones double the interval. */
     reannounceAfter: DurationSchema.default(15 * 60_000),
     limits: LimitsSchema,
+    audit: AuditSettingsSchema,
   })
   .strict()
-  .default({ approvalTimeout: 30 * 60_000, reminderBefore: 5 * 60_000, minDuration: 60_000, reannounceAfter: 15 * 60_000, limits: DEFAULT_LIMITS });
+  .default({ approvalTimeout: 30 * 60_000, reminderBefore: 5 * 60_000, minDuration: 60_000, reannounceAfter: 15 * 60_000, limits: DEFAULT_LIMITS, audit: {} });
 
 /** The policy file, version 1, as docs/policy.md describes it. Cross-references are checked separately. */
 export const PolicySchema = z

@@ -1,10 +1,14 @@
 import type { RequestId } from '../domain/access-request.js';
+import type { AuditCheckpoint } from '../domain/audit-checkpoint.js';
 import type { AuditDraft, AuditEvent } from '../domain/audit-event.js';
 
 /** Result of verifying the audit chain. */
 export type AuditVerification =
   | { ok: true; events: number; lastHash: string }
   | { ok: false; events: number; brokenAt: number; problem: string };
+
+/** Verification of the chain and of every signed checkpoint over it. */
+export type SignedAuditVerification = AuditVerification & { checkpoints: number; failedCheckpoint?: number };
 
 /**
  * The append-only, hash-chained audit trail. Each event's `hash` is SHA-256 over the previous hash
@@ -21,4 +25,14 @@ export interface AuditLog {
   exportAudit(sinceMs?: number): AsyncIterable<AuditEvent>;
   /** Walks the chain from the start and names the first broken link. */
   verifyAudit(): Promise<AuditVerification>;
+  /** How many events were written and the chain's last hash (seq 0 and the genesis hash when empty). */
+  auditHead(): Promise<{ seq: number; hash: string }>;
+  /** The event at one position of the chain, if stored. */
+  auditEventAt(seq: number): Promise<AuditEvent | undefined>;
+  /** Stores a signed checkpoint after the ones before it. */
+  appendCheckpoint(checkpoint: AuditCheckpoint): Promise<void>;
+  /** Every stored checkpoint, oldest first. */
+  checkpoints(): Promise<AuditCheckpoint[]>;
+  /** The newest checkpoint, if any. */
+  lastCheckpoint(): Promise<AuditCheckpoint | undefined>;
 }

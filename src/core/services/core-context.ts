@@ -1,3 +1,4 @@
+import type { CheckpointSigner } from '../ports/checkpoint-signer.js';
 import type { AccessRequest, Actor, RequestId } from '../domain/access-request.js';
 import type { AdapterState } from '../ports/adapter-state.js';
 import type { AuditLog } from '../ports/audit-log.js';
@@ -22,12 +23,18 @@ export interface EngineSettings {
   issueMaxAttempts: number;
   /** A revoke job that fires this much before the (moved) end re-delays itself instead of revoking. */
   earlyToleranceMs: number;
+  /** A signed audit checkpoint is written once this many events were added since the last one… */
+  checkpointEveryEvents: number;
+  /** …or once this long passed since it, if any event was added. */
+  checkpointEveryMs: number;
 }
 
 export const DEFAULT_ENGINE_SETTINGS: EngineSettings = {
   revokeFailedAfterAttempts: 5,
   issueMaxAttempts: 6,
   earlyToleranceMs: 1000,
+  checkpointEveryEvents: 1000,
+  checkpointEveryMs: 10_000,
 };
 
 /** What the use cases need from the outside world: ports only, wired by app/. */
@@ -47,6 +54,8 @@ export interface CoreDeps {
   log: Logger;
   engine: EngineSettings;
   observer?: Observer;
+  /** Signs audit checkpoints; only worker processes have it. */
+  checkpointSigner?: CheckpointSigner;
 }
 
 export function personIdentity(policy: Policy, name: string): PersonIdentity {

@@ -1,7 +1,9 @@
 import type { AccessRequest, Actor, RequestId, RequestStatus } from '../domain/access-request.js';
 import { JitError } from '../domain/errors.js';
 import { personByPlatformId, type Platform } from '../policy/evaluate-policy.js';
+import type { CheckpointVerifier } from '../ports/checkpoint-signer.js';
 import type { Notification } from '../ports/scheduler.js';
+import { verifySignedAudit, writeCheckpoint } from './audit-checkpoints.js';
 import { commandTargets, type TargetVerb } from './command-targets.js';
 import type { CoreDeps } from './core-context.js';
 import { cardOf, deliverNotification } from './deliver-notification.js';
@@ -80,6 +82,8 @@ export function createCore(deps: CoreDeps) {
       grantsHoldingAccess: () => grantsHoldingAccess(deps),
       exportAudit: (sinceMs?: number) => exportAudit(deps, sinceMs),
       verifyAudit: () => verifyAudit(deps),
+      /** The chain and every signed checkpoint, checked with this public key. */
+      verifySignedAudit: (verifier: CheckpointVerifier) => verifySignedAudit(deps.audit, verifier),
     },
     /** Pipelines as requesters: matching, idempotency, the long poll and the one-time credential pickup. */
     pipelines: {
@@ -104,6 +108,8 @@ export function createCore(deps: CoreDeps) {
       /** A notification whose job gave up, put on record. */
       deliveryFailed: (notification: Notification, error: string) => recordDeliveryFailure(deps, notification, error),
       reconcile: (options?: ReconcileOptions) => reconcile(deps, options),
+      /** Signs the audit chain's head when a checkpoint is due (`force`: whenever the head moved). */
+      checkpointAudit: (options?: { force?: boolean }) => writeCheckpoint(deps, options),
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { RequestId } from '../../core/domain/access-request.js';
+import type { AuditCheckpoint } from '../../core/domain/audit-checkpoint.js';
 import { GENESIS_HASH, canonicalJson, type AuditDraft, type AuditEvent } from '../../core/domain/audit-event.js';
 import type { AuditLog, AuditVerification } from '../../core/ports/audit-log.js';
 import { systemClock, type Clock } from '../../core/ports/clock.js';
@@ -13,10 +14,11 @@ export interface MemoryAuditTrail {
   entries: Map<number, StoredAuditEntry>;
   head: { seq: number; hash: string };
   byRequest: Map<RequestId, number[]>;
+  checkpoints: AuditCheckpoint[];
 }
 
 export function emptyAuditTrail(): MemoryAuditTrail {
-  return { entries: new Map(), head: { seq: 0, hash: GENESIS_HASH }, byRequest: new Map() };
+  return { entries: new Map(), head: { seq: 0, hash: GENESIS_HASH }, byRequest: new Map(), checkpoints: [] };
 }
 
 /** The audit log in process memory: the same hash chain, bytes and verification as on Redis. */
@@ -67,6 +69,28 @@ export class MemoryAuditLog implements AuditLog {
       const event = auditEventOf(entry);
       if (sinceMs === undefined || Date.parse(event.at) >= sinceMs) yield event;
     }
+  }
+
+  async auditHead(): Promise<{ seq: number; hash: string }> {
+    return { ...this.trail.head };
+  }
+
+  async auditEventAt(seq: number): Promise<AuditEvent | undefined> {
+    const entry = this.trail.entries.get(seq);
+    return entry ? auditEventOf(entry) : undefined;
+  }
+
+  async appendCheckpoint(checkpoint: AuditCheckpoint): Promise<void> {
+    this.trail.checkpoints.push({ ...checkpoint });
+  }
+
+  async checkpoints(): Promise<AuditCheckpoint[]> {
+    return this.trail.checkpoints.map((c) => ({ ...c }));
+  }
+
+  async lastCheckpoint(): Promise<AuditCheckpoint | undefined> {
+    const last = this.trail.checkpoints[this.trail.checkpoints.length - 1];
+    return last ? { ...last } : undefined;
   }
 
   async verifyAudit(): Promise<AuditVerification> {

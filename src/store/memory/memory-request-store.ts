@@ -1,4 +1,5 @@
 import type { AccessRequest, RequestId, RequestStatus } from '../../core/domain/access-request.js';
+import type { AuditCheckpoint } from '../../core/domain/audit-checkpoint.js';
 import type { AuditDraft, AuditEvent } from '../../core/domain/audit-event.js';
 import type { AdapterState, MessageRef } from '../../core/ports/adapter-state.js';
 import type { AuditLog, AuditVerification } from '../../core/ports/audit-log.js';
@@ -75,6 +76,21 @@ export class MemoryRequestStore implements RequestRecords, AuditLog, AdapterStat
   }
   verifyAudit(): Promise<AuditVerification> {
     return this.audit.verifyAudit();
+  }
+  auditHead(): Promise<{ seq: number; hash: string }> {
+    return this.audit.auditHead();
+  }
+  auditEventAt(seq: number): Promise<AuditEvent | undefined> {
+    return this.audit.auditEventAt(seq);
+  }
+  appendCheckpoint(checkpoint: AuditCheckpoint): Promise<void> {
+    return this.audit.appendCheckpoint(checkpoint);
+  }
+  checkpoints(): Promise<AuditCheckpoint[]> {
+    return this.audit.checkpoints();
+  }
+  lastCheckpoint(): Promise<AuditCheckpoint | undefined> {
+    return this.audit.lastCheckpoint();
   }
 
   saveMessageRef(id: RequestId, ref: MessageRef): Promise<void> {

@@ -49,6 +49,10 @@ export class RedisKeys {
   auditHead(): string {
     return `${this.prefix}audit:head`;
   }
+  /** Signed checkpoints over the chain (a list of JSON, oldest first). */
+  auditCheckpoints(): string {
+    return `${this.prefix}audit:checkpoints`;
+  }
   once(key: string): string {
     return `${this.prefix}once:${key}`;
   }

@@ -6,7 +6,8 @@ import {
   type RequestId,
   type RequestStatus,
 } from '../../core/domain/access-request.js';
-import { AuditEventSchema, type AuditDraft, type AuditEvent } from '../../core/domain/audit-event.js';
+import { AuditCheckpointSchema, type AuditCheckpoint } from '../../core/domain/audit-checkpoint.js';
+import { AuditEventSchema, GENESIS_HASH, type AuditDraft, type AuditEvent } from '../../core/domain/audit-event.js';
 import { RATE_WINDOW_MS, type LimitCheck } from '../../core/policy/request-limits.js';
 import type { AdapterState, MessageRef } from '../../core/ports/adapter-state.js';
 import type { AuditLog, AuditVerification } from '../../core/ports/audit-log.js';
@@ -195,6 +196,30 @@ export class RedisRequestStore implements RequestRecords, AuditLog, AdapterState
     return verifier.finish(written);
   }
 
+  async auditHead(): Promise<{ seq: number; hash: string }> {
+    const head = await this.redis.hgetall(this.keys.auditHead());
+    return { seq: Number(head.seq ?? 0), hash: head.hash ?? GENESIS_HASH };
+  }
+
+  async auditEventAt(seq: number): Promise<AuditEvent | undefined> {
+    const entries = (await this.redis.xrange(this.keys.auditStream(), `${seq}-1`, `${seq}-1`)) as [string, string[]][];
+    return entries[0] ? eventFromFields(entries[0][1]) : undefined;
+  }
+
+  async appendCheckpoint(checkpoint: AuditCheckpoint): Promise<void> {
+    await this.redis.rpush(this.keys.auditCheckpoints(), JSON.stringify(AuditCheckpointSchema.parse(checkpoint)));
+  }
+
+  async checkpoints(): Promise<AuditCheckpoint[]> {
+    const all = await this.redis.lrange(this.keys.auditCheckpoints(), 0, -1);
+    return all.map(parseCheckpoint);
+  }
+
+  async lastCheckpoint(): Promise<AuditCheckpoint | undefined> {
+    const last = await this.redis.lindex(this.keys.auditCheckpoints(), -1);
+    return last === null ? undefined : parseCheckpoint(last);
+  }
+
   async saveMessageRef(id: RequestId, ref: MessageRef): Promise<void> {
     await this.redis.hset(this.keys.messageRefs(id), `${ref.platform}:${ref.channel}`, JSON.stringify(ref));
   }
@@ -228,6 +253,10 @@ export class RedisRequestStore implements RequestRecords, AuditLog, AdapterState
 
 function parseRecord(json: string): AccessRequest {
   return AccessRequestSchema.parse(JSON.parse(json));
+}
+
+function parseCheckpoint(json: string): AuditCheckpoint {
+  return AuditCheckpointSchema.parse(JSON.parse(json));
 }
 
 function fieldMap(fields: string[]): Record<string, string> {

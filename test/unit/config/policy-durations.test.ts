@@ -36,7 +36,15 @@ describe('durations in a policy', () => {
   it('fills in the settings defaults', () => {
     const data = completePolicy();
     delete data.settings;
-    expect(accepted(data).settings).toEqual({ approvalTimeout: 30 * MINUTE, reminderBefore: 5 * MINUTE, minDuration: MINUTE, reannounceAfter: 15 * MINUTE, limits: { openPerRequester: 5, openPerPipeline: 5, requestsPerMinute: 10 } });
+    expect(accepted(data).settings).toEqual({ approvalTimeout: 30 * MINUTE, reminderBefore: 5 * MINUTE, minDuration: MINUTE, reannounceAfter: 15 * MINUTE, limits: { openPerRequester: 5, openPerPipeline: 5, requestsPerMinute: 10 }, audit: {} });
+  });
+
+  it('takes settings.audit.signingKeyFile and refuses other audit settings', () => {
+    const data = completePolicy();
+    data.settings.audit = { signingKeyFile: '/run/secrets/audit.pem' };
+    expect(accepted(data).settings.audit).toEqual({ signingKeyFile: '/run/secrets/audit.pem' });
+    data.settings.audit = { signingKey: 'inline' };
+    expect(problemsOf(loadData(data)).map(formatProblem).join('\n')).toMatch(/settings\.audit/);
   });
 
   it('allows a minimum as low as 10s, not lower', () => {
