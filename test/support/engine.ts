@@ -67,6 +67,7 @@ export async function startEngine(options: Partial<AppOptions> & { policy?: Poli
     workerTimings: { lockDurationMs: 2000, stalledIntervalMs: 500, reconcileEveryMs: 1000, ...options.workerTimings },
     issuerOverrides: new Map([['fake', issuer]]),
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.web ? { web: options.web } : {}),
   });
   const notifier = new RecordingNotifier();
   app.addNotifier(notifier);

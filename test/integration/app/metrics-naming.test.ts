@@ -1,13 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { buildApp, type JitbotApp } from '../../../src/app/build-app.js';
-import { silentLogger } from '../../../src/core/ports/logger.js';
-import { builtinIssuerFactories } from '../../../src/issuers/registry.js';
-import { person, testPolicy, waitFor } from '../../support/engine.js';
-import { deleteByPrefix, uniquePrefix } from '../../support/redis.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { person, startEngine, waitFor, type Engine } from '../../support/engine.js';
+import { uniquePrefix } from '../../support/redis.js';
 
 // /metrics of a running app, read the way Prometheus and its linter read it.
 
@@ -17,26 +11,12 @@ if (!promtool) console.warn('metrics-naming: promtool not found, so the `promtoo
 /** prom-client's default gauges that promtool lints for their `_total`; kept, since dashboards use these names. */
 const PROM_CLIENT_TOTAL_GAUGES = new Set(['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']);
 
-let app: JitbotApp;
-let dataDir: string;
-let prefix: string;
+let engine: Engine;
 let exposition: string;
 
 beforeAll(async () => {
-  prefix = uniquePrefix('metrics');
-  dataDir = mkdtempSync(path.join(tmpdir(), 'jitbot-metrics-'));
-  app = await buildApp({
-    policy: testPolicy(),
-    issuerFactories: builtinIssuerFactories(),
-    log: silentLogger,
-    redisUrl: inject('redisUrl'),
-    dataDir,
-    prefix,
-    web: { host: '127.0.0.1', port: 0 },
-    worker: true,
-    retry: { baseMs: 20, capMs: 200 },
-  });
-  await app.start();
+  engine = await startEngine({ prefix: uniquePrefix('metrics'), web: { host: '127.0.0.1', port: 0 } });
+  const { app } = engine;
   // One whole lifecycle, so the labelled counters and the histograms have samples to lint.
   const { request: r } = await app.core.requestAccess({ actor: person('alice'), resource: 'deploy', duration: '1h', reason: 'metrics' });
   await app.core.approve(person('bob'), r.id);
@@ -48,14 +28,7 @@ beforeAll(async () => {
   exposition = await response.text();
 }, 30_000);
 
-afterAll(async () => {
-  await app?.stop();
-  const { Redis } = await import('ioredis');
-  const redis = new Redis(inject('redisUrl'));
-  await deleteByPrefix(redis, prefix);
-  redis.disconnect();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+afterAll(async () => engine?.stop());
 
 function families(text: string): Map<string, string> {
   const types = new Map<string, string>();

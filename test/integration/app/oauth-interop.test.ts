@@ -1,17 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import * as oauth from 'openid-client';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { buildApp, type JitbotApp } from '../../../src/app/build-app.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { JitbotApp } from '../../../src/app/build-app.js';
 import { PolicySchema } from '../../../src/core/policy/policy-schema.js';
-import { silentLogger } from '../../../src/core/ports/logger.js';
-import { builtinIssuerFactories } from '../../../src/issuers/registry.js';
 import { freePort } from '../../../src/store/redis/redis-server-process.js';
-import { RecordingNotifier } from '../../fakes/recording-notifier.js';
-import { person, waitFor } from '../../support/engine.js';
-import { deleteByPrefix, uniquePrefix } from '../../support/redis.js';
+import type { RecordingNotifier } from '../../fakes/recording-notifier.js';
+import { person, startEngine, waitFor, type Engine } from '../../support/engine.js';
+import { uniquePrefix } from '../../support/redis.js';
 
 // A resource server written with panva's openid-client, as third parties write them: it discovers
 // jitbot through RFC 8414 metadata and introspects tokens with the library's defaults. Against the
@@ -19,55 +14,34 @@ import { deleteByPrefix, uniquePrefix } from '../../support/redis.js';
 
 const SECRET = 'interop-introspection-secret-0123456789';
 
+let engine: Engine;
 let app: JitbotApp;
 let notifier: RecordingNotifier;
 let issuerUrl: string;
-let dataDir: string;
-let prefix: string;
 
 beforeAll(async () => {
   const port = await freePort();
   issuerUrl = `http://127.0.0.1:${port}`;
-  prefix = uniquePrefix('oauth');
-  dataDir = mkdtempSync(path.join(tmpdir(), 'jitbot-oauth-'));
-  app = await buildApp({
-    policy: PolicySchema.parse({
-      version: 1,
-      settings: { minDuration: '1s', reminderBefore: '1s' },
-      people: { alice: {}, bob: {} },
-      groups: { sre: ['bob'] },
-      admins: ['group:sre'],
-      issuers: {
-        tokens: { type: 'jwt', issuer: issuerUrl, introspectionToken: SECRET },
-        partner: { type: 'jwt', issuer: `${issuerUrl}/partner`, introspectionToken: `${SECRET}-partner`, introspectionClientId: 'partner-api' },
-      },
-      resources: {
-        deploy: { issuer: 'tokens', approvers: ['group:sre'], maxDuration: '1h', reason: 'optional' },
-        partner: { issuer: 'partner', approvers: ['group:sre'], maxDuration: '1h', reason: 'optional' },
-      },
-    }),
-    issuerFactories: builtinIssuerFactories(),
-    log: silentLogger,
-    redisUrl: inject('redisUrl'),
-    dataDir,
-    prefix,
-    web: { host: '127.0.0.1', port },
-    worker: true,
-    retry: { baseMs: 20, capMs: 200 },
+  const policy = PolicySchema.parse({
+    version: 1,
+    settings: { minDuration: '1s', reminderBefore: '1s' },
+    people: { alice: {}, bob: {} },
+    groups: { sre: ['bob'] },
+    admins: ['group:sre'],
+    issuers: {
+      tokens: { type: 'jwt', issuer: issuerUrl, introspectionToken: SECRET },
+      partner: { type: 'jwt', issuer: `${issuerUrl}/partner`, introspectionToken: `${SECRET}-partner`, introspectionClientId: 'partner-api' },
+    },
+    resources: {
+      deploy: { issuer: 'tokens', approvers: ['group:sre'], maxDuration: '1h', reason: 'optional' },
+      partner: { issuer: 'partner', approvers: ['group:sre'], maxDuration: '1h', reason: 'optional' },
+    },
   });
-  notifier = new RecordingNotifier();
-  app.addNotifier(notifier);
-  await app.start();
+  engine = await startEngine({ policy, prefix: uniquePrefix('oauth'), web: { host: '127.0.0.1', port } });
+  ({ app, notifier } = engine);
 }, 30_000);
 
-afterAll(async () => {
-  await app?.stop();
-  const { Redis } = await import('ioredis');
-  const redis = new Redis(inject('redisUrl'));
-  await deleteByPrefix(redis, prefix);
-  redis.disconnect();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+afterAll(async () => engine?.stop());
 
 async function liveToken(resource: string): Promise<{ id: string; token: string }> {
   const { request: r } = await app.core.requestAccess({ actor: person('alice'), resource, duration: '30m', reason: 'interop' });
