@@ -290,6 +290,18 @@ export function describeStoreContract(name: string, setup: () => Promise<StoreCo
       expect(await store.lastCheckpoint()).toEqual(second);
     });
 
+    it('reads the events after a position in order, a page at a time, as sinks do', async () => {
+      expect.hasAssertions();
+      expect(await store.auditEventsAfter(0, 10)).toEqual([]);
+      for (let i = 0; i < 7; i++) await store.appendAudit(draft('test.event', null, { i }));
+      const page = await store.auditEventsAfter(2, 3);
+      expect(page.map((e) => e.seq)).toEqual([3, 4, 5]);
+      expect(page[0]?.data).toEqual({ i: 2 });
+      expect(page[0]?.hash).toBe((await store.auditEventAt(3))?.hash);
+      expect((await store.auditEventsAfter(5, 100)).map((e) => e.seq)).toEqual([6, 7]);
+      expect(await store.auditEventsAfter(7, 100)).toEqual([]);
+    });
+
     it('notices events removed from the end', async () => {
       expect.hasAssertions();
       for (let i = 0; i < 5; i++) await store.appendAudit(draft('test.event', null, { i }));

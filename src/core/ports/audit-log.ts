@@ -23,6 +23,8 @@ export interface AuditLog {
   auditOf(id: RequestId): Promise<AuditEvent[]>;
   /** The whole trail in order, optionally only events at or after `sinceMs`. */
   exportAudit(sinceMs?: number): AsyncIterable<AuditEvent>;
+  /** Up to `limit` events with seq greater than `afterSeq`, in order: how sinks read the trail. */
+  auditEventsAfter(afterSeq: number, limit: number): Promise<AuditEvent[]>;
   /** Walks the chain from the start and names the first broken link. */
   verifyAudit(): Promise<AuditVerification>;
   /** How many events were written and the chain's last hash (seq 0 and the genesis hash when empty). */

@@ -71,6 +71,15 @@ export class MemoryAuditLog implements AuditLog {
     }
   }
 
+  async auditEventsAfter(afterSeq: number, limit: number): Promise<AuditEvent[]> {
+    const out: AuditEvent[] = [];
+    for (let seq = afterSeq + 1; out.length < limit && seq <= this.trail.head.seq; seq += 1) {
+      const entry = this.trail.entries.get(seq);
+      if (entry) out.push(auditEventOf(entry));
+    }
+    return out;
+  }
+
   async auditHead(): Promise<{ seq: number; hash: string }> {
     return { ...this.trail.head };
   }

@@ -74,6 +74,9 @@ export class MemoryRequestStore implements RequestRecords, AuditLog, AdapterStat
   exportAudit(sinceMs?: number): AsyncIterable<AuditEvent> {
     return this.audit.exportAudit(sinceMs);
   }
+  auditEventsAfter(afterSeq: number, limit: number): Promise<AuditEvent[]> {
+    return this.audit.auditEventsAfter(afterSeq, limit);
+  }
   verifyAudit(): Promise<AuditVerification> {
     return this.audit.verifyAudit();
   }

@@ -6,17 +6,17 @@ import {
   type RequestId,
   type RequestStatus,
 } from '../../core/domain/access-request.js';
-import { AuditCheckpointSchema, type AuditCheckpoint } from '../../core/domain/audit-checkpoint.js';
-import { AuditEventSchema, GENESIS_HASH, type AuditDraft, type AuditEvent } from '../../core/domain/audit-event.js';
+import type { AuditCheckpoint } from '../../core/domain/audit-checkpoint.js';
+import type { AuditDraft, AuditEvent } from '../../core/domain/audit-event.js';
 import { RATE_WINDOW_MS, type LimitCheck } from '../../core/policy/request-limits.js';
 import type { AdapterState, MessageRef } from '../../core/ports/adapter-state.js';
 import type { AuditLog, AuditVerification } from '../../core/ports/audit-log.js';
 import type { RequestRecords } from '../../core/ports/request-records.js';
 import type { Readiness } from '../../core/ports/request-store.js';
-import { AuditChainVerifier } from '../audit-chain.js';
 import { waitingOn } from '../request-index.js';
 import { auditAroundSeq, commitFailure, indexDiff, ScriptKeys, type IndexOp, type ScriptCheck } from './commit-script.js';
 import { RedisKeys } from './keys.js';
+import { RedisAuditLog } from './redis-audit-log.js';
 
 const COMMIT_SCRIPT = readFileSync(new URL('./lua/commit.lua', import.meta.url), 'utf8');
 
@@ -33,12 +33,15 @@ export class RedisRequestStore implements RequestRecords, AuditLog, AdapterState
 
   private readonly redis: CommitCapable;
 
+  private readonly auditLog: RedisAuditLog;
+
   constructor(redis: Redis, prefix: string) {
     this.keys = new RedisKeys(prefix);
     if (typeof (redis as unknown as Partial<CommitCapable>).jitCommit !== 'function') {
       redis.defineCommand('jitCommit', { lua: COMMIT_SCRIPT });
     }
     this.redis = redis as CommitCapable;
+    this.auditLog = new RedisAuditLog(redis, this.keys);
   }
 
   async nextId(): Promise<RequestId> {
@@ -152,72 +155,40 @@ export class RedisRequestStore implements RequestRecords, AuditLog, AdapterState
     return this.redis.zcard(this.keys.holdingAccessByEnd());
   }
 
-  async auditOf(id: RequestId): Promise<AuditEvent[]> {
-    const seqs = await this.redis.lrange(this.keys.requestAudit(id), 0, -1);
-    if (seqs.length === 0) return [];
-    const pipeline = this.redis.pipeline();
-    for (const seq of seqs) pipeline.xrange(this.keys.auditStream(), `${seq}-1`, `${seq}-1`);
-    const results = (await pipeline.exec()) ?? [];
-    return results.flatMap(([, entries]) => (entries as [string, string[]][]).map(([, fields]) => eventFromFields(fields)));
+  auditOf(id: RequestId): Promise<AuditEvent[]> {
+    return this.auditLog.auditOf(id);
   }
 
-  async *exportAudit(sinceMs?: number): AsyncIterable<AuditEvent> {
-    let start = '-';
-    for (;;) {
-      const batch = (await this.redis.xrange(this.keys.auditStream(), start, '+', 'COUNT', 500)) as [string, string[]][];
-      for (const [, fields] of batch) {
-        const event = eventFromFields(fields);
-        if (sinceMs === undefined || Date.parse(event.at) >= sinceMs) yield event;
-      }
-      if (batch.length < 500) return;
-      start = `(${batch[batch.length - 1]![0]}`;
-    }
+  exportAudit(sinceMs?: number): AsyncIterable<AuditEvent> {
+    return this.auditLog.exportAudit(sinceMs);
   }
 
-  async verifyAudit(): Promise<AuditVerification> {
-    // The head is read first and the walk stops there: events appended while verifying (a live
-    // system) are after the snapshot, not a break in it.
-    const head = await this.redis.hgetall(this.keys.auditHead());
-    const written = head.seq === undefined ? undefined : Number(head.seq);
-    const verifier = new AuditChainVerifier();
-    let start = '-';
-    for (;;) {
-      const batch = (await this.redis.xrange(this.keys.auditStream(), start, '+', 'COUNT', 1000)) as [string, string[]][];
-      for (const [id, fields] of batch) {
-        const position = Number(id.split('-')[0]);
-        if (written !== undefined && position > written) return verifier.finish(written);
-        const f = fieldMap(fields);
-        const broken = verifier.next({ position, body: f.body ?? '', prev: f.prev ?? '', hash: f.hash ?? '' });
-        if (broken) return broken;
-      }
-      if (batch.length < 1000) break;
-      start = `(${batch[batch.length - 1]![0]}`;
-    }
-    return verifier.finish(written);
+  auditEventsAfter(afterSeq: number, limit: number): Promise<AuditEvent[]> {
+    return this.auditLog.auditEventsAfter(afterSeq, limit);
   }
 
-  async auditHead(): Promise<{ seq: number; hash: string }> {
-    const head = await this.redis.hgetall(this.keys.auditHead());
-    return { seq: Number(head.seq ?? 0), hash: head.hash ?? GENESIS_HASH };
+  verifyAudit(): Promise<AuditVerification> {
+    return this.auditLog.verifyAudit();
   }
 
-  async auditEventAt(seq: number): Promise<AuditEvent | undefined> {
-    const entries = (await this.redis.xrange(this.keys.auditStream(), `${seq}-1`, `${seq}-1`)) as [string, string[]][];
-    return entries[0] ? eventFromFields(entries[0][1]) : undefined;
+  auditHead(): Promise<{ seq: number; hash: string }> {
+    return this.auditLog.auditHead();
   }
 
-  async appendCheckpoint(checkpoint: AuditCheckpoint): Promise<void> {
-    await this.redis.rpush(this.keys.auditCheckpoints(), JSON.stringify(AuditCheckpointSchema.parse(checkpoint)));
+  auditEventAt(seq: number): Promise<AuditEvent | undefined> {
+    return this.auditLog.auditEventAt(seq);
   }
 
-  async checkpoints(): Promise<AuditCheckpoint[]> {
-    const all = await this.redis.lrange(this.keys.auditCheckpoints(), 0, -1);
-    return all.map(parseCheckpoint);
+  appendCheckpoint(checkpoint: AuditCheckpoint): Promise<void> {
+    return this.auditLog.appendCheckpoint(checkpoint);
   }
 
-  async lastCheckpoint(): Promise<AuditCheckpoint | undefined> {
-    const last = await this.redis.lindex(this.keys.auditCheckpoints(), -1);
-    return last === null ? undefined : parseCheckpoint(last);
+  checkpoints(): Promise<AuditCheckpoint[]> {
+    return this.auditLog.checkpoints();
+  }
+
+  lastCheckpoint(): Promise<AuditCheckpoint | undefined> {
+    return this.auditLog.lastCheckpoint();
   }
 
   async saveMessageRef(id: RequestId, ref: MessageRef): Promise<void> {
@@ -255,20 +226,8 @@ function parseRecord(json: string): AccessRequest {
   return AccessRequestSchema.parse(JSON.parse(json));
 }
 
-function parseCheckpoint(json: string): AuditCheckpoint {
-  return AuditCheckpointSchema.parse(JSON.parse(json));
-}
 
-function fieldMap(fields: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (let i = 0; i + 1 < fields.length; i += 2) out[fields[i]!] = fields[i + 1]!;
-  return out;
-}
 
-function eventFromFields(fields: string[]): AuditEvent {
-  const f = fieldMap(fields);
-  return AuditEventSchema.parse({ ...JSON.parse(f.body ?? '{}'), prev: f.prev, hash: f.hash });
-}
 
 function byIdNumber(a: string, b: string): number {
   return Number(a.slice(4)) - Number(b.slice(4));
