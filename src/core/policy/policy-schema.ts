@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseDuration } from '../domain/duration.js';
+import { AuditSinkSchema, sinkName } from './audit-sink-schema.js';
 
 /** A duration written as text in the policy (`30m`), parsed to milliseconds. */
 export const DurationSchema = z.string().transform((text, ctx) => {
@@ -202,9 +203,28 @@ export const AuditSettingsSchema = z
   .object({
     /** An Ed25519 private key, PEM; `JITBOT_AUDIT_SIGNING_KEY` overrides it. Relative paths are from the working directory. */
     signingKeyFile: z.string().min(1).optional(),
+    /** Where the sealed trail is streamed (see audit-sink-schema.ts); left out: one file sink. */
+    sinks: z
+      .array(AuditSinkSchema)
+      .refine((sinks) => new Set(sinks.map(sinkName)).size === sinks.length, 'two sinks have the same name; give one a `name:`')
+      .optional(),
   })
   .strict()
   .default({});
+
+/**
+ * `settings.retention`: how long finished requests (denied, expired, released, revoked, cancelled,
+ * timed out, failed) and sealed audit events stay in Redis. Left out, nothing is removed.
+ * Audit events leave Redis only once every sink holds them, and never past the last signed checkpoint.
+ */
+export const RetentionSchema = z
+  .object({
+    requests: DurationSchema.optional(),
+    auditInRedis: DurationSchema.optional(),
+  })
+  .strict()
+  .default({});
+export type Retention = z.infer<typeof RetentionSchema>;
 
 export const SettingsSchema = z
   .object({
@@ -215,9 +235,10 @@ export const SettingsSchema = z
     reannounceAfter: DurationSchema.default(15 * 60_000),
     limits: LimitsSchema,
     audit: AuditSettingsSchema,
+    retention: RetentionSchema,
   })
   .strict()
-  .default({ approvalTimeout: 30 * 60_000, reminderBefore: 5 * 60_000, minDuration: 60_000, reannounceAfter: 15 * 60_000, limits: DEFAULT_LIMITS, audit: {} });
+  .default({ approvalTimeout: 30 * 60_000, reminderBefore: 5 * 60_000, minDuration: 60_000, reannounceAfter: 15 * 60_000, limits: DEFAULT_LIMITS, audit: {}, retention: {} });
 
 /** The policy file, version 1, as docs/policy.md describes it. Cross-references are checked separately. */
 export const PolicySchema = z

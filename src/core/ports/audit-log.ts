@@ -23,14 +23,19 @@ export interface AuditLog {
   auditOf(id: RequestId): Promise<AuditEvent[]>;
   /** The whole trail in order, optionally only events at or after `sinceMs`. */
   exportAudit(sinceMs?: number): AsyncIterable<AuditEvent>;
-  /** Up to `limit` events with seq greater than `afterSeq`, in order: how sinks read the trail. */
+  /** Up to `limit` sealed events with seq greater than `afterSeq`, in order: how sinks read the trail. */
   auditEventsAfter(afterSeq: number, limit: number): Promise<AuditEvent[]>;
   /** Walks the chain from the start and names the first broken link. */
   verifyAudit(): Promise<AuditVerification>;
-  /** How many events were written and the chain's last hash (seq 0 and the genesis hash when empty). */
+  /** The sealed head: the last sealed event's seq and hash (seq 0 and the genesis hash when empty). What checkpoints sign. */
   auditHead(): Promise<{ seq: number; hash: string }>;
   /** The event at one position of the chain, if stored. */
   auditEventAt(seq: number): Promise<AuditEvent | undefined>;
+  /**
+   * Removes sealed events up to and including `seq` from the store (retention, once every sink holds
+   * them); `seq` must be a signed checkpoint's, so verification can start from it. Returns how many were removed.
+   */
+  trimAuditThrough(seq: number): Promise<number>;
   /** Stores a signed checkpoint after the ones before it. */
   appendCheckpoint(checkpoint: AuditCheckpoint): Promise<void>;
   /** Every stored checkpoint, oldest first. */

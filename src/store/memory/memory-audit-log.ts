@@ -89,6 +89,14 @@ export class MemoryAuditLog implements AuditLog {
     return entry ? auditEventOf(entry) : undefined;
   }
 
+  async trimAuditThrough(seq: number): Promise<number> {
+    let removed = 0;
+    for (const position of [...this.trail.entries.keys()]) {
+      if (position <= seq && this.trail.entries.delete(position)) removed += 1;
+    }
+    return removed;
+  }
+
   async appendCheckpoint(checkpoint: AuditCheckpoint): Promise<void> {
     this.trail.checkpoints.push({ ...checkpoint });
   }

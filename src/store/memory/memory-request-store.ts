@@ -86,6 +86,9 @@ export class MemoryRequestStore implements RequestRecords, AuditLog, AdapterStat
   auditEventAt(seq: number): Promise<AuditEvent | undefined> {
     return this.audit.auditEventAt(seq);
   }
+  trimAuditThrough(seq: number): Promise<number> {
+    return this.audit.trimAuditThrough(seq);
+  }
   appendCheckpoint(checkpoint: AuditCheckpoint): Promise<void> {
     return this.audit.appendCheckpoint(checkpoint);
   }

@@ -85,6 +85,11 @@ export class RedisAuditLog {
     return last === null ? undefined : parseCheckpoint(last);
   }
 
+  /** Removes events up to `seq` (stream ids `<seq>-1`, so MINID `<seq + 1>-0`). */
+  async trimAuditThrough(seq: number): Promise<number> {
+    return this.redis.xtrim(this.keys.auditStream(), 'MINID', `${seq + 1}-0`);
+  }
+
   /** Up to `limit` events with seq > `afterSeq`, in order: how sinks read the trail. */
   async auditEventsAfter(afterSeq: number, limit: number): Promise<AuditEvent[]> {
     const batch = (await this.redis.xrange(this.keys.auditStream(), `(${afterSeq}-1`, '+', 'COUNT', limit)) as [string, string[]][];

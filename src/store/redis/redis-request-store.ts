@@ -179,6 +179,10 @@ export class RedisRequestStore implements RequestRecords, AuditLog, AdapterState
     return this.auditLog.auditEventAt(seq);
   }
 
+  trimAuditThrough(seq: number): Promise<number> {
+    return this.auditLog.trimAuditThrough(seq);
+  }
+
   appendCheckpoint(checkpoint: AuditCheckpoint): Promise<void> {
     return this.auditLog.appendCheckpoint(checkpoint);
   }
