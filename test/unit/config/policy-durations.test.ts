@@ -36,7 +36,7 @@ describe('durations in a policy', () => {
   it('fills in the settings defaults', () => {
     const data = completePolicy();
     delete data.settings;
-    expect(accepted(data).settings).toEqual({ approvalTimeout: 30 * MINUTE, reminderBefore: 5 * MINUTE, minDuration: MINUTE, reannounceAfter: 15 * MINUTE, limits: { openPerRequester: 5, openPerPipeline: 5, requestsPerMinute: 10 }, audit: {} });
+    expect(accepted(data).settings).toEqual({ approvalTimeout: 30 * MINUTE, reminderBefore: 5 * MINUTE, minDuration: MINUTE, reannounceAfter: 15 * MINUTE, limits: { openPerRequester: 5, openPerPipeline: 5, requestsPerMinute: 10 }, audit: {}, retention: {} });
   });
 
   it('takes settings.audit.signingKeyFile and refuses other audit settings', () => {
